@@ -1,0 +1,66 @@
+"""Refusing requests before they reach Dash: basic auth and custom authorizers.
+
+An authorizer is any callable that takes the :class:`HttpRequest` and
+returns ``None`` to let it through or a :class:`Refusal` to answer instead.
+Basic auth is one such callable, so other schemes (a shared header, a JWT
+check) plug in the same way.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hmac
+from base64 import b64decode
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from .sources.base import HttpRequest
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """The response an authorizer gives instead of the app's."""
+
+    status: int = 403
+    message: str = "Forbidden"
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+Authorizer = Callable[[HttpRequest], "Refusal | None"]
+
+
+class BasicAuth:
+    """HTTP basic authentication against one user name and password.
+
+    Both are compared in constant time, so response timing does not tell an
+    attacker how much of a guess was right.
+    """
+
+    def __init__(self, username: str, password: str, *, realm: str = "Dash") -> None:
+        if not username or not password:
+            raise ValueError("basic auth needs a non-empty user name and password")
+        self._expected = f"{username}:{password}".encode()
+        self._challenge = Refusal(
+            status=401,
+            message="Authentication required",
+            headers={"WWW-Authenticate": f'Basic realm="{realm}", charset="UTF-8"'},
+        )
+
+    @classmethod
+    def from_credentials(cls, credentials: str) -> BasicAuth:
+        """Build from ``"user:password"`` (the form of ``DASH_LAMBDA_BASIC_AUTH``)."""
+        username, sep, password = credentials.partition(":")
+        if not sep:
+            raise ValueError("basic auth credentials must look like 'user:password'")
+        return cls(username, password)
+
+    def __call__(self, request: HttpRequest) -> Refusal | None:
+        header = request.header("authorization") or ""
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "basic":
+            return self._challenge
+        try:
+            given = b64decode(token.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            return self._challenge
+        return None if hmac.compare_digest(given, self._expected) else self._challenge

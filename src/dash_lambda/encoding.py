@@ -1,0 +1,95 @@
+"""Content negotiation and compression of response bodies.
+
+API Gateway and Function URLs pass bodies through untouched, so nothing
+compresses Dash's multi-megabyte bundles unless the function does.  The
+encoding is chosen from ``Accept-Encoding`` (brotli when the ``brotli``
+package is installed, else gzip) and applied to text-like bodies only.
+"""
+
+from __future__ import annotations
+
+import gzip
+from functools import lru_cache
+
+try:  # brotli is an optional extra: pip install dash-lambda[brotli]
+    import brotli as _brotli
+except ImportError:  # pragma: no cover - depends on the environment
+    _brotli = None
+
+#: Content types sent as text and worth compressing; everything else is
+#: base64-encoded as binary.  apig-wsgi's own list misses JavaScript, which
+#: Python <= 3.11 calls application/javascript when /etc/mime.types is absent.
+TEXT_CONTENT_TYPES = (
+    "text/",
+    "application/json",
+    "application/javascript",
+    "application/x-javascript",
+    "application/ecmascript",
+    "application/xml",
+    "application/xhtml+xml",
+    "application/ld+json",
+    "application/manifest+json",
+    "application/problem+json",
+    "application/vnd.api+json",
+    "image/svg+xml",
+)
+
+GZIP_LEVEL = 6
+BROTLI_QUALITY = 5
+
+
+def brotli_available() -> bool:
+    """Whether brotli can be offered (the optional package is importable)."""
+    return _brotli is not None
+
+
+def is_text(content_type: str) -> bool:
+    """Whether a response of ``content_type`` travels as text and compresses well."""
+    return content_type.lower().startswith(TEXT_CONTENT_TYPES)
+
+
+@lru_cache(maxsize=128)
+def negotiate(accept_encoding: str | None, allow_brotli: bool = True) -> str | None:
+    """Pick ``"br"``, ``"gzip"`` or ``None`` (send as is) from an Accept-Encoding value.
+
+    Follows RFC 9110: ``q=0`` refuses a coding, ``*`` stands for codings not
+    named, and of equal weights brotli wins because it is smaller.
+
+    >>> negotiate("gzip, deflate, br", allow_brotli=False)
+    'gzip'
+    >>> negotiate("gzip;q=0, identity") is None
+    True
+    """
+    if not accept_encoding:
+        return None
+    weights: dict[str, float] = {}
+    for part in accept_encoding.split(","):
+        coding, _, params = part.partition(";")
+        coding = coding.strip().lower()
+        if not coding:
+            continue
+        weight = 1.0
+        for param in params.split(";"):
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value.strip())
+                except ValueError:
+                    weight = 0.0
+        weights[coding] = weight
+    offered = ["br", "gzip"] if allow_brotli and _brotli is not None else ["gzip"]
+    best: str | None = None
+    best_weight = 0.0
+    for coding in offered:
+        weight = weights.get(coding, weights.get("*", 0.0))
+        if weight > best_weight:
+            best, best_weight = coding, weight
+    return best
+
+
+def compress(body: bytes, coding: str) -> bytes:
+    """Compress ``body`` with ``coding`` (one :func:`negotiate` returned)."""
+    if coding == "br" and _brotli is not None:
+        result: bytes = _brotli.compress(body, quality=BROTLI_QUALITY)
+        return result
+    return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)

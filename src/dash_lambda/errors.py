@@ -1,0 +1,39 @@
+"""Exceptions raised by dash_lambda.
+
+Only :class:`UnsupportedEventError` and :class:`BuilderError` escape the
+handler; every other problem is answered with an HTTP response in the shape
+of the front door the request came through.
+"""
+
+from __future__ import annotations
+
+
+class DashLambdaError(Exception):
+    """Base class of every exception this library raises."""
+
+
+class UnsupportedEventError(DashLambdaError, ValueError):
+    """The handler was invoked with an event that is not an HTTP request.
+
+    API Gateway (REST and HTTP APIs), Function URLs, ALB target groups and
+    warm-up pings are understood; anything else (an SQS batch, an S3
+    notification, a hand-written test event) raises this, because there is no
+    HTTP client to answer.  The message names the keys that arrived so the
+    misconfigured trigger can be found in the function's logs.
+    """
+
+
+class MalformedEventError(DashLambdaError, ValueError):
+    """An HTTP event is missing a field or has one of the wrong type.
+
+    The handler turns it into a ``400 Bad Request`` response; it is public so
+    custom event sources can raise it too.
+    """
+
+
+class BuilderError(DashLambdaError, TypeError):
+    """The app builder did not return a usable ``dash.Dash`` app.
+
+    Raised when the builder returns something else, ignores the prefix
+    options it was given, or uses a non-WSGI Dash backend.
+    """

@@ -1,0 +1,296 @@
+"""The Lambda handler: from an event to the front door's response.
+
+For each invocation it finds the event's source, answers what needs no Dash
+(warm-ups, health, refusals, cached static files), picks the app for the
+external prefix and lets apig-wsgi run it, then checks the response against
+the front door's size limit.  Every failure becomes a response in the
+source's shape; only a non-HTTP event raises.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+import uuid
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
+
+from .apps import AppBuilder, AppCache
+from .auth import Authorizer, BasicAuth, Refusal
+from .config import Settings, resolve
+from .errors import MalformedEventError, UnsupportedEventError
+from .invocation import enter, leave
+from .limits import oversize, too_large_message
+from .middleware import CompressionPolicy, wrap_app
+from .sources import find_source
+from .sources.base import HttpRequest, Response
+from .static_cache import StaticResponseCache
+from .warmup import is_warmup
+
+logger = logging.getLogger("dash_lambda")
+
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+class LambdaHandler:
+    """A Lambda handler serving a Dash app builder; create it with :func:`make_lambda_handler`."""
+
+    def __init__(
+        self,
+        builder: AppBuilder,
+        settings: Settings,
+        authorizers: Sequence[Authorizer] = (),
+    ) -> None:
+        self.settings = settings
+        self._policy = CompressionPolicy(enabled=settings.compress, min_size=settings.compress_min_bytes)
+        self._apps = AppCache(
+            builder,
+            max_apps=settings.max_apps,
+            middleware=functools.partial(wrap_app, policy=self._policy),
+        )
+        self._static = StaticResponseCache(settings.static_cache_bytes)
+        self._authorizers = tuple(authorizers)
+        if settings.basic_auth:
+            self._authorizers = (BasicAuth.from_credentials(settings.basic_auth), *authorizers)
+
+    @property
+    def built_prefixes(self) -> list[str]:
+        """External prefixes whose apps are built, least recently used first."""
+        return self._apps.prefixes
+
+    def warm(self) -> list[str]:
+        """Build the apps of the configured prefixes if they are not built yet.
+
+        Called at creation (the Lambda init phase), before a SnapStart
+        snapshot, and on every warm-up ping.  Returns the prefixes built.
+        """
+        expected = self.settings.prefixes or ((self.settings.prefix,) if self.settings.prefix else ())
+        for prefix in expected:
+            if prefix not in self._apps:
+                started = time.perf_counter()
+                built = self._apps.get(prefix)
+                if self.settings.prime:
+                    _prime(built.serve)
+                logger.info(
+                    "dash_lambda: app for %s ready in %.0f ms",
+                    prefix,
+                    (time.perf_counter() - started) * 1000,
+                )
+        return self._apps.prefixes
+
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if not isinstance(event, dict):
+            raise UnsupportedEventError(
+                f"dash_lambda handles HTTP events; it was invoked with a {type(event).__name__}"
+            )
+        source = find_source(event)
+        if source is None:
+            if is_warmup(event):
+                return {"warmed": self.warm()}
+            raise UnsupportedEventError(_describe_unsupported(event))
+        try:
+            request = source.parse(event)
+        except MalformedEventError as error:
+            logger.warning("dash_lambda: bad %s event: %s", source.name, error)
+            return source.json_response(event, 400, {"message": f"Bad request: {error}"})
+
+        if request.app_path == self.settings.health_path:
+            return source.make_response(
+                event,
+                200,
+                {"Content-Type": "application/json", **_NO_STORE},
+                '{"status":"ok"}',
+            )
+        for authorize in self._authorizers:
+            refusal = authorize(request)
+            if refusal is not None:
+                return _refuse(request, refusal)
+        return self._serve(request, event, context)
+
+    def _serve(self, request: HttpRequest, event: dict[str, Any], context: Any) -> Response:
+        source = request.source
+        prefix = self.settings.prefix or request.prefix
+        key = self._cache_key(request, prefix, event)
+        if key is not None:
+            cached = self._static.get(key)
+            if cached is not None:
+                return cached
+        token = enter(event, context)
+        try:
+            response = self._apps.get(prefix).serve(request.wsgi_event, context)
+        except Exception:
+            request_id = _request_id(event, context)
+            logger.exception(
+                "dash_lambda: %s %s%s failed (request id %s)",
+                request.method,
+                prefix.rstrip("/"),
+                request.app_path,
+                request_id,
+            )
+            return source.make_response(
+                event,
+                500,
+                {"Content-Type": "text/plain; charset=utf-8", **_NO_STORE},
+                f"Internal Server Error (request id {request_id}). The traceback is in the function's log.",
+            )
+        finally:
+            leave(token)
+        if source.name == "alb":
+            response["statusDescription"] = _status_line(response["statusCode"])
+        size = oversize(response, source.response_limit)
+        if size is not None:
+            message = too_large_message(
+                size, source.response_limit, _door(source.name), prefix.rstrip("/") + request.app_path
+            )
+            logger.error("dash_lambda: %s", message)
+            return source.json_response(event, 500, {"message": message})
+        if key is not None:
+            self._static.offer(key, request.app_path, response)
+        return response
+
+    def _cache_key(self, request: HttpRequest, prefix: str, event: dict[str, Any]) -> Hashable:
+        if request.method != "GET":
+            return None
+        coding = (
+            self._policy.coding_for(
+                {"REQUEST_METHOD": "GET", "HTTP_ACCEPT_ENCODING": request.header("accept-encoding")}
+            )
+            if self._policy.enabled
+            else None
+        )
+        return (
+            request.source.name,
+            "multiValueHeaders" in event,
+            prefix,
+            request.app_path,
+            request.query,
+            coding,
+        )
+
+
+def make_lambda_handler(
+    build_app: AppBuilder,
+    *,
+    prefix: str | None = None,
+    prefixes: Sequence[str] = (),
+    max_apps: int = 4,
+    compress: bool = True,
+    compress_min_bytes: int = 1024,
+    static_cache_mb: float = 64,
+    health_path: str | None = "/health",
+    basic_auth: str | None = None,
+    authorizers: Sequence[Authorizer] = (),
+    prime: bool = True,
+) -> LambdaHandler:
+    """Wrap a Dash app builder in a Lambda handler for any HTTP front door.
+
+    ``build_app(dash_kwargs)`` must return a ``dash.Dash`` built with
+    ``Dash(__name__, **dash_kwargs, ...)``: the adapter passes the URL prefix
+    options there, one app per external prefix.
+
+    Keyword arguments (environment variables override them when set):
+
+    * ``prefix`` (``DASH_LAMBDA_PREFIX``): use this external prefix instead of
+      detecting it, for setups detection cannot see (CloudFront in front).
+    * ``prefixes`` (``DASH_LAMBDA_PREFIXES``, comma-separated): build these
+      apps now, in the init phase, so no request pays for building.
+    * ``max_apps`` (``DASH_LAMBDA_MAX_APPS``): apps kept per sandbox (LRU).
+    * ``compress`` (``DASH_LAMBDA_COMPRESS``) and ``compress_min_bytes``
+      (``DASH_LAMBDA_COMPRESS_MIN_BYTES``): gzip/brotli text responses.
+    * ``static_cache_mb`` (``DASH_LAMBDA_STATIC_CACHE_MB``): memory for
+      finished responses of bundles and assets; 0 turns it off.
+    * ``health_path`` (``DASH_LAMBDA_HEALTH_PATH``, ``off`` to disable):
+      answered with ``{"status":"ok"}`` without building Dash.
+    * ``basic_auth`` (``DASH_LAMBDA_BASIC_AUTH``): ``"user:password"``.
+    * ``authorizers``: callables that may refuse a request (see :class:`Refusal`).
+    * ``prime`` (``DASH_LAMBDA_PRIME``): after building an app at init, serve
+      its index page once so the first user's request is a warm one.
+    """
+    settings = resolve(
+        prefix=prefix,
+        prefixes=prefixes,
+        max_apps=max_apps,
+        compress=compress,
+        compress_min_bytes=compress_min_bytes,
+        static_cache_mb=static_cache_mb,
+        health_path=health_path,
+        basic_auth=basic_auth,
+        prime=prime,
+    )
+    handler = LambdaHandler(build_app, settings, authorizers)
+    if settings.prefixes:
+        handler.warm()
+        _register_before_snapshot(handler.warm)
+    return handler
+
+
+def _register_before_snapshot(hook: Callable[[], object]) -> None:
+    """Run ``hook`` before a SnapStart snapshot, where the runtime offers it."""
+    try:
+        from snapshot_restore_py import register_before_snapshot
+    except ImportError:
+        return
+    register_before_snapshot(hook)
+
+
+def _prime(serve: Callable[[dict[str, Any], Any], dict[str, Any]]) -> None:
+    """Serve the index once so Flask, Jinja and the layout are warm."""
+    event = {
+        "version": "2.0",
+        "rawPath": "/",
+        "rawQueryString": "",
+        "headers": {"accept": "text/html"},
+        "requestContext": {
+            "http": {"method": "GET", "path": "/", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"}
+        },
+    }
+    try:
+        serve(event, None)
+    except Exception:
+        logger.warning("dash_lambda: priming the index page failed", exc_info=True)
+
+
+def _refuse(request: HttpRequest, refusal: Refusal) -> Response:
+    return request.source.make_response(
+        request.wsgi_event,
+        refusal.status,
+        {"Content-Type": "text/plain; charset=utf-8", **_NO_STORE, **refusal.headers},
+        refusal.message,
+    )
+
+
+def _request_id(event: dict[str, Any], context: Any) -> str:
+    request_id = getattr(context, "aws_request_id", None)
+    if not request_id:
+        request_context = event.get("requestContext")
+        if isinstance(request_context, dict):
+            request_id = request_context.get("requestId")
+    return str(request_id or uuid.uuid4())
+
+
+def _describe_unsupported(event: dict[str, Any]) -> str:
+    keys = ", ".join(sorted(map(str, event))[:12]) or "no keys"
+    source = event.get("source") or event.get("eventSource")
+    if source is None and isinstance(event.get("Records"), list) and event["Records"]:
+        first = event["Records"][0]
+        source = first.get("eventSource") if isinstance(first, dict) else None
+    origin = f" from {source}" if source else ""
+    return (
+        f"dash_lambda handles HTTP events (API Gateway, Function URL, ALB) and warm-ups; "
+        f"got an event{origin} with keys: {keys}"
+    )
+
+
+def _door(source_name: str) -> str:
+    return "an ALB" if source_name == "alb" else "Lambda (synchronous invoke)"
+
+
+@functools.lru_cache(maxsize=64)
+def _status_line(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)

@@ -1,0 +1,63 @@
+"""The Lambda event and context of the request being served.
+
+Dash callbacks run inside the WSGI call, far from the handler.  A context
+variable carries the invocation to them, which also keeps concurrent
+requests of the threaded local server apart.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any, NamedTuple
+
+from .errors import DashLambdaError
+
+
+class OutsideInvocationError(DashLambdaError, RuntimeError):
+    """:func:`current_event` or :func:`current_context` was called outside a request."""
+
+
+class Invocation(NamedTuple):
+    event: dict[str, Any]
+    context: Any
+
+
+_current: ContextVar[Invocation | None] = ContextVar("dash_lambda_invocation", default=None)
+
+
+def current_event() -> dict[str, Any]:
+    """Return the Lambda event of the request being served, as it arrived.
+
+    Call it from a Dash callback or layout function, e.g. to read
+    ``requestContext.authorizer`` claims or the source IP.
+    """
+    return _get().event
+
+
+def current_context() -> Any:
+    """Return the Lambda context object of the request being served.
+
+    It has ``aws_request_id``, ``get_remaining_time_in_millis()`` and the
+    other attributes of the Python runtime's context.
+    """
+    return _get().context
+
+
+def _get() -> Invocation:
+    invocation = _current.get()
+    if invocation is None:
+        raise OutsideInvocationError(
+            "current_event()/current_context() only work while dash_lambda serves a request, "
+            "for example inside a Dash callback"
+        )
+    return invocation
+
+
+def enter(event: dict[str, Any], context: Any) -> Any:
+    """Make ``event`` and ``context`` current; returns the token for :func:`leave`."""
+    return _current.set(Invocation(event, context))
+
+
+def leave(token: Any) -> None:
+    """Restore what was current before :func:`enter`."""
+    _current.reset(token)

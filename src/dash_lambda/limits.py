@@ -1,0 +1,49 @@
+"""Response size limits of the front doors.
+
+Lambda refuses a synchronous response over 6,291,556 bytes *as serialized*:
+the JSON envelope, escaping and base64 count.  API Gateway then shows an
+opaque 502, so the adapter measures first and answers with an error that
+says what to do.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+#: Escaping can grow text at most six-fold (``\\u0001`` for one character).
+_WORST_ESCAPE = 6
+
+
+def oversize(response: dict[str, Any], limit: int) -> int | None:
+    """Return the response's serialized size if it exceeds ``limit``, else ``None``.
+
+    Cheap where it can be: a base64 body is ASCII with nothing to escape, and
+    a text body whose six-fold worst case fits is not scanned at all.  Only
+    text between ``limit / 6`` and ``limit`` is serialized to count it (about
+    3 ms per MB, and static files are measured once, then cached).
+    """
+    body = response.get("body") or ""
+    envelope = len(json.dumps({k: v for k, v in response.items() if k != "body"})) + 12
+    if not isinstance(body, str):
+        size = envelope + len(json.dumps(body, default=str))
+    elif response.get("isBase64Encoded"):
+        size = envelope + len(body)
+    elif envelope + len(body) * _WORST_ESCAPE <= limit:
+        return None
+    elif envelope + len(body) > limit:
+        size = envelope + len(body)  # already over before escaping is counted
+    else:
+        size = envelope + len(json.dumps(body))
+    return size if size > limit else None
+
+
+def too_large_message(size: int, limit: int, door: str, path: str) -> str:
+    """The log line and response text for an oversized response."""
+    return (
+        f"The response to {path} is at least {size:,} bytes as Lambda serializes it; {door} "
+        f"accepts at most {limit:,}. Fixes: let dash_lambda compress it (clients that send "
+        "Accept-Encoding: gzip get about a third of the size; check compression is not turned "
+        "off), load Dash's bundles from a CDN with Dash(serve_locally=False), or serve large "
+        "files from S3."
+    )

@@ -1,0 +1,165 @@
+"""The interface every event source implements, and the request it produces.
+
+A source recognises its events, checks the fields apig-wsgi will read (so a
+malformed event becomes a 400, not a KeyError deep inside), finds the
+external prefix and rewrites the path the app routes on.  It also knows how
+to shape the responses the adapter writes itself (health, 401, 400, 500) and
+how large a response its front door accepts.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+from abc import ABC, abstractmethod
+from base64 import b64decode
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import MalformedEventError
+
+Event = dict[str, Any]
+Response = dict[str, Any]
+
+#: Lambda's synchronous invocation limit, as its error message states it.
+LAMBDA_RESPONSE_LIMIT = 6_291_556
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRequest:
+    """What the adapter needs to know about one HTTP event."""
+
+    source: EventSource
+    #: External prefix the browser sees, e.g. ``/Prod/`` or ``/``.
+    prefix: str
+    #: Path the Dash app routes on, without the prefix.
+    app_path: str
+    method: str
+    query: str
+    #: The event handed to apig-wsgi: a shallow copy with the path rewritten.
+    wsgi_event: Event
+    #: The request's single-value headers, as the event spelled them.
+    headers: Mapping[str, str]
+    #: Whether ``headers`` already has lower-case names (payload 2.0).
+    headers_lowercase: bool = False
+
+    def header(self, name: str) -> str | None:
+        """Return a request header by its lower-case ``name``, whatever case it arrived in."""
+        value = self.headers.get(name)
+        if value is not None or self.headers_lowercase:
+            return value
+        for key, value in self.headers.items():
+            if key.lower() == name:
+                return value
+        return None
+
+
+class EventSource(ABC):
+    """One kind of HTTP event: REST API, payload 2.0 or ALB."""
+
+    #: Short name used in logs, cache keys and the local server's ``--payload``.
+    name: str
+    #: Largest serialized response the front door accepts, in bytes.
+    response_limit: int = LAMBDA_RESPONSE_LIMIT
+
+    @abstractmethod
+    def matches(self, event: Mapping[str, Any]) -> bool:
+        """Whether ``event`` is shaped like this source's events."""
+
+    @abstractmethod
+    def parse(self, event: Event) -> HttpRequest:
+        """Validate ``event`` and describe it; raise MalformedEventError if broken."""
+
+    @abstractmethod
+    def make_response(
+        self,
+        event: Mapping[str, Any],
+        status: int,
+        headers: Mapping[str, str],
+        body: str,
+    ) -> Response:
+        """Shape a small text response the adapter writes itself."""
+
+    def json_response(self, event: Mapping[str, Any], status: int, payload: Mapping[str, Any]) -> Response:
+        """Shape a JSON response; used for health checks and adapter errors."""
+        return self.make_response(
+            event,
+            status,
+            {"Content-Type": "application/json"},
+            json.dumps(payload, separators=(",", ":")),
+        )
+
+
+def require(event: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    """Return ``event[key]`` if it has the given type, else raise MalformedEventError."""
+    value = event.get(key)
+    if not isinstance(value, kind):
+        raise MalformedEventError(f"{where}.{key} must be {_type_name(kind)}, got {_describe(value)}")
+    return value
+
+
+def optional(event: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    """Like :func:`require`, but a missing key or ``null`` is allowed."""
+    value = event.get(key)
+    if value is not None and not isinstance(value, kind):
+        raise MalformedEventError(f"{where}.{key} must be {_type_name(kind)} or null, got {_describe(value)}")
+    return value
+
+
+def check_str_map(value: Any, where: str) -> dict[str, str]:
+    """Check a ``{name: value}`` map of strings (single-value headers, query)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise MalformedEventError(f"{where} must map strings to strings")
+    return value
+
+
+def check_multi_map(value: Any, where: str) -> dict[str, list[str]]:
+    """Check a ``{name: [values]}`` map (multi-value headers, query)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, list) and all(isinstance(i, str) for i in v)
+        for k, v in value.items()
+    ):
+        raise MalformedEventError(f"{where} must map strings to lists of strings")
+    return value
+
+
+def check_body(event: Mapping[str, Any]) -> None:
+    """Check ``body`` / ``isBase64Encoded``; apig-wsgi decodes the body later."""
+    body = event.get("body")
+    if body is not None and not isinstance(body, str):
+        raise MalformedEventError(f"body must be a string or null, got {_describe(body)}")
+    encoded = event.get("isBase64Encoded", False)
+    if not isinstance(encoded, bool):
+        raise MalformedEventError("isBase64Encoded must be true or false")
+    if encoded and body:
+        try:
+            b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise MalformedEventError("body is marked isBase64Encoded but is not base64") from None
+
+
+def check_path(path: Any, where: str) -> str:
+    """A request path must be a string starting with ``/``."""
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise MalformedEventError(f"{where} must be a string starting with '/', got {_describe(path)}")
+    return path
+
+
+def _type_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    names = {str: "a string", dict: "an object", list: "a list", bool: "a boolean"}
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def _describe(value: object) -> str:
+    if value is None:
+        return "nothing"
+    text = repr(value)
+    return f"{type(value).__name__} {text[:40]}{'…' if len(text) > 40 else ''}"

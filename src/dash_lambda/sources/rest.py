@@ -1,0 +1,113 @@
+"""REST API events (payload format 1.0), including ``sam local start-api``.
+
+The same event shape arrives through three doors that need three prefixes:
+
+* the stage URL: ``path`` lacks the stage, ``requestContext.path`` has it;
+* a custom domain with a base-path mapping: both paths carry the base path,
+  and only ``resource`` with ``pathParameters.proxy`` tell which part is the
+  app's;
+* ``sam local start-api``: ``requestContext.path`` is the route *template*
+  (``/{proxy+}``) and the URL has no prefix at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..prefix import ROOT, app_path_from_proxy, split_external_path, strip_stage
+from .base import (
+    Event,
+    EventSource,
+    HttpRequest,
+    Response,
+    check_body,
+    check_multi_map,
+    check_path,
+    check_str_map,
+    optional,
+    require,
+)
+
+
+class RestApiSource(EventSource):
+    """API Gateway REST API proxy integration (payload 1.0)."""
+
+    name = "v1"
+
+    def matches(self, event: Mapping[str, Any]) -> bool:
+        context = event.get("requestContext")
+        if isinstance(context, dict) and "elb" in context:
+            return False
+        return "httpMethod" in event and event.get("version", "1.0") == "1.0"
+
+    def parse(self, event: Event) -> HttpRequest:
+        method = require(event, "httpMethod", str, "event")
+        path = check_path(event.get("path"), "event.path")
+        context = optional(event, "requestContext", dict, "event") or {}
+        headers = check_str_map(event.get("headers"), "event.headers")
+        if event.get("multiValueHeaders") is not None:
+            check_multi_map(event["multiValueHeaders"], "event.multiValueHeaders")
+        query = check_str_map(event.get("queryStringParameters"), "event.queryStringParameters")
+        if event.get("multiValueQueryStringParameters") is not None:
+            check_multi_map(event["multiValueQueryStringParameters"], "event.multiValueQueryStringParameters")
+        path_parameters = optional(event, "pathParameters", dict, "event") or {}
+        check_body(event)
+
+        prefix, routed = _prefix_and_route(
+            path=path,
+            context_path=context.get("path"),
+            stage=context.get("stage"),
+            app_path=app_path_from_proxy(path_parameters.get("proxy"), event.get("resource")),
+        )
+        wsgi_event = event if routed == path else {**event, "path": routed}
+        return HttpRequest(
+            source=self,
+            prefix=prefix,
+            app_path=routed,
+            method=method,
+            query=_query_key(event, query),
+            wsgi_event=wsgi_event,
+            headers=headers,
+        )
+
+    def make_response(
+        self,
+        event: Mapping[str, Any],
+        status: int,
+        headers: Mapping[str, str],
+        body: str,
+    ) -> Response:
+        response: Response = {"statusCode": status, "body": body, "isBase64Encoded": False}
+        if event.get("multiValueHeaders") is not None:
+            response["multiValueHeaders"] = {k: [v] for k, v in headers.items()}
+        else:
+            response["headers"] = dict(headers)
+        return response
+
+
+def _prefix_and_route(
+    *, path: str, context_path: object, stage: object, app_path: str | None
+) -> tuple[str, str]:
+    """Return (external prefix, path the app routes on) for a REST event."""
+    external = (
+        context_path
+        if isinstance(context_path, str) and context_path.startswith("/") and "{" not in context_path
+        else path  # sam local puts the route template here, not the URL
+    )
+    if app_path is not None:
+        prefix = split_external_path(external, app_path)
+        if prefix is not None:
+            base = split_external_path(path, app_path)
+            if base is None or base == ROOT:
+                return prefix, path
+            head = base.rstrip("/")
+            return prefix, (path[len(head) :] or ROOT) if path.startswith(head) else app_path
+    prefix, _ = strip_stage(external, stage if isinstance(stage, str) else None)
+    return prefix, path
+
+
+def _query_key(event: Mapping[str, Any], query: Mapping[str, str]) -> str:
+    multi = event.get("multiValueQueryStringParameters")
+    source = multi if multi else query
+    return "&".join(f"{k}={v}" for k, v in sorted(source.items())) if source else ""

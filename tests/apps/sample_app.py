@@ -1,0 +1,85 @@
+"""A small real Dash app the tests drive through the handler.
+
+It has what users' dashboards have: a title, an image asset, a Dropdown →
+Graph callback and a DatePicker callback, all registered with the
+module-level ``dash.callback`` (the registration style that breaks when a
+second app is built), plus a few routes that exist only to pin adapter
+behaviour: repeated cookies, a failing callback, the current event.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import dash
+import flask
+from dash import Input, Output, dcc, html
+
+from dash_lambda import current_event
+
+ASSETS = Path(__file__).with_name("sample_assets")
+POPULATION = {
+    "Canada": [(2000, 30.7), (2010, 34.0), (2020, 38.0)],
+    "Chile": [(2000, 15.3), (2010, 17.1), (2020, 19.3)],
+}
+BUILDS: list[dict[str, Any]] = []
+
+
+def build_app(dash_kwargs: dict[str, Any] | None = None) -> dash.Dash:
+    BUILDS.append(dict(dash_kwargs or {}))
+    app = dash.Dash(__name__, title="Sample Dashboard", assets_folder=str(ASSETS), **(dash_kwargs or {}))
+    app.layout = html.Div(
+        [
+            html.H1("Sample Dashboard"),
+            html.Img(id="logo", src=app.get_asset_url("logo.png")),
+            dcc.Dropdown(id="country", options=list(POPULATION), value="Canada"),
+            dcc.Graph(id="population"),
+            dcc.DatePickerSingle(id="birthdate"),
+            html.Div(id="days"),
+            html.Div(id="where"),
+            html.Button(id="explode"),
+            html.Div(id="explosion"),
+        ]
+    )
+
+    @app.server.route("/cookies")
+    def cookies() -> flask.Response:
+        response = flask.make_response("two cookies")
+        response.set_cookie("first", "1")
+        response.set_cookie("second", "2")
+        response.headers.add("X-Repeated", "a")
+        response.headers.add("X-Repeated", "b")
+        return response
+
+    @app.server.route("/echo", methods=["POST"])
+    def echo() -> flask.Response:
+        return flask.Response(flask.request.get_data(), mimetype="application/octet-stream")
+
+    @app.server.route("/event")
+    def event() -> dict[str, Any]:
+        return {"path": current_event().get("path") or current_event().get("rawPath")}
+
+    return app
+
+
+@dash.callback(Output("population", "figure"), Input("country", "value"))
+def draw_population(country: str) -> dict[str, Any]:
+    years, people = zip(*POPULATION[country], strict=True)
+    return {"data": [{"x": years, "y": people, "name": country}], "layout": {"title": country}}
+
+
+@dash.callback(Output("days", "children"), Input("birthdate", "date"), prevent_initial_call=True)
+def days_since(birthdate: str) -> str:
+    return f"You're {(date(2026, 11, 23) - date.fromisoformat(birthdate)).days} days young!"
+
+
+@dash.callback(Output("where", "children"), Input("country", "value"))
+def where(_: str) -> str:
+    return dash.get_relative_path("/page")
+
+
+@dash.callback(Output("explosion", "children"), Input("explode", "n_clicks"), prevent_initial_call=True)
+def explode(_: int) -> str:
+    raise RuntimeError("the callback failed on purpose")
