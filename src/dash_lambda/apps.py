@@ -18,7 +18,7 @@ from typing import Any
 import dash
 from apig_wsgi import make_lambda_handler as make_apig_handler
 
-from .dash_state import DashGlobals
+from .dash_state import DASH_GLOBALS
 from .encoding import TEXT_CONTENT_TYPES
 from .errors import BuilderError
 from .middleware import WsgiApp, wrap_app
@@ -54,7 +54,7 @@ class AppCache:
         self._max_apps = max_apps
         self._middleware = middleware
         self._apps: OrderedDict[str, BuiltApp] = OrderedDict()
-        self._globals = DashGlobals()
+        self._globals = DASH_GLOBALS
         self._lock = threading.RLock()
 
     def __contains__(self, prefix: str) -> bool:

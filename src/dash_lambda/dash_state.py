@@ -27,7 +27,11 @@ from .errors import BuilderError
 
 
 class DashGlobals:
-    """Saved ``dash.callback`` registrations and the app the globals point at."""
+    """Saved ``dash.callback`` registrations and the app the globals point at.
+
+    There is one per process (:data:`DASH_GLOBALS`), like the Dash state it
+    guards: every handler in the process must see the same registrations.
+    """
 
     def __init__(self) -> None:
         self._callback_map: dict[str, Any] = {}
@@ -93,3 +97,7 @@ def _dedupe(items: list[Any]) -> list[Any]:
     """Drop repeated registrations of the same outputs, keeping the latest."""
     latest = {_output_key(item): item for item in items}
     return list(latest.values())
+
+
+#: The process's one guard of Dash's module-level state, shared by all handlers.
+DASH_GLOBALS = DashGlobals()

@@ -8,7 +8,7 @@ is what the first has in front of the second; Dash must emit it in every URL
 
 from __future__ import annotations
 
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 ROOT = "/"
 
@@ -73,3 +73,12 @@ def app_path_from_proxy(proxy: object, route_template: object) -> str | None:
     if route_template in (ROOT, "ANY /", "GET /", "HEAD /", "POST /"):
         return ROOT
     return None
+
+
+def wsgi_safe(path: str) -> str:
+    """Percent-encode non-ASCII characters so apig-wsgi can build ``PATH_INFO``.
+
+    Front doors may hand over a decoded path (``/café``); WSGI wants the UTF-8
+    bytes as Latin-1 characters, which apig-wsgi makes from an encoded path.
+    """
+    return path if path.isascii() else quote(path, safe="/%!$&'()*+,;=:@~")

@@ -16,4 +16,5 @@ def is_warmup(event: Mapping[str, Any]) -> bool:
     Accepted: an EventBridge scheduled event (``"source": "aws.events"``),
     ``{"source": "serverless-plugin-warmup"}`` and ``{"warmup": true}``.
     """
-    return event.get("source") in WARMUP_SOURCES or event.get("warmup") is True
+    source = event.get("source")
+    return (isinstance(source, str) and source in WARMUP_SOURCES) or event.get("warmup") is True

@@ -25,6 +25,8 @@ POPULATION = {
     "Chile": [(2000, 15.3), (2010, 17.1), (2020, 19.3)],
 }
 BUILDS: list[dict[str, Any]] = []
+#: Paths of the requests that reached Flask, to tell which ones the adapter answered itself.
+REQUESTS: list[str] = []
 
 
 def build_app(dash_kwargs: dict[str, Any] | None = None) -> dash.Dash:
@@ -43,6 +45,19 @@ def build_app(dash_kwargs: dict[str, Any] | None = None) -> dash.Dash:
             html.Div(id="explosion"),
         ]
     )
+
+    @app.server.before_request
+    def count_request() -> None:
+        REQUESTS.append(flask.request.path)
+
+    @app.server.route("/big")
+    def big() -> flask.Response:
+        """``size`` bytes of text (or of ``kind=binary``), to probe the size limits."""
+        size = int(flask.request.args.get("size", "1000"))
+        if flask.request.args.get("kind") == "binary":
+            return flask.Response(bytes(i % 251 for i in range(size)), mimetype="application/octet-stream")
+        line = b'{"x": "abcdefghijklmnopqrstuvwxyz0123456789", "y": 12345}\n'
+        return flask.Response((line * (size // len(line) + 1))[:size], mimetype="application/json")
 
     @app.server.route("/cookies")
     def cookies() -> flask.Response:

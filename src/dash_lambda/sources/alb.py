@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..prefix import ROOT
+from ..prefix import ROOT, wsgi_safe
 from .base import (
     Event,
     EventSource,
@@ -61,7 +61,7 @@ class AlbSource(EventSource):
             app_path=path,
             method=method,
             query=query,
-            wsgi_event=event,
+            wsgi_event=event if path.isascii() else {**event, "path": wsgi_safe(path)},
             headers=headers,
         )
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import MalformedEventError
-from ..prefix import ROOT, app_path_from_proxy, split_external_path, strip_stage
+from ..prefix import ROOT, app_path_from_proxy, split_external_path, strip_stage, wsgi_safe
 from .base import (
     Event,
     EventSource,
@@ -56,6 +56,7 @@ class PayloadV2Source(EventSource):
             context.get("stage"),
             app_path_from_proxy(path_parameters.get("proxy"), event.get("routeKey")),
         )
+        routed = wsgi_safe(routed)
         wsgi_event = {
             **event,
             "rawPath": routed,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..prefix import ROOT, app_path_from_proxy, split_external_path, strip_stage
+from ..prefix import ROOT, app_path_from_proxy, split_external_path, strip_stage, wsgi_safe
 from .base import (
     Event,
     EventSource,
@@ -60,6 +60,7 @@ class RestApiSource(EventSource):
             stage=context.get("stage"),
             app_path=app_path_from_proxy(path_parameters.get("proxy"), event.get("resource")),
         )
+        routed = wsgi_safe(routed)
         wsgi_event = event if routed == path else {**event, "path": routed}
         return HttpRequest(
             source=self,

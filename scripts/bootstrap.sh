@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Install what the project needs, once: the project venv (.venv), and with
+# --test also the SAM CLI in its own venv (.venvs/sam; it pins its own Flask)
+# and Debian's Chromium + ChromeDriver for the browser tests.
+# Safe to run again: each step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=false
+[[ "${1:-}" == "--test" ]] && want_test=true
+PYTHON=${PYTHON:-python3}
+
+stamp_ok() { [[ -f "$1" ]] && [[ "$(cat "$1")" == "$2" ]]; }
+
+# The project itself, editable, with its development tools.
+deps_hash=$(sha256sum pyproject.toml | cut -c1-16)
+if ! stamp_ok .venv/.installed "$deps_hash"; then
+    echo "==> installing dash-lambda and its dev tools into .venv"
+    [[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet -e ".[dev]"
+    echo "$deps_hash" > .venv/.installed
+fi
+
+$want_test || exit 0
+
+# The SAM CLI, for sam validate / sam build in the tests.
+if ! [[ -x .venvs/sam/bin/sam ]]; then
+    echo "==> installing the AWS SAM CLI into .venvs/sam"
+    mkdir -p .venvs
+    "$PYTHON" -m venv .venvs/sam
+    .venvs/sam/bin/python -m pip install --quiet --upgrade pip
+    .venvs/sam/bin/python -m pip install --quiet aws-sam-cli
+fi
+
+# Debian's Chromium and its driver, for the browser tests (never a downloaded browser).
+if ! [[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]]; then
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+        echo "==> installing chromium and chromium-driver (Debian packages)"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    else
+        echo "!! /usr/bin/chromium and /usr/bin/chromedriver are missing; install the Debian" \
+             "packages chromium and chromium-driver (the browser tests will be skipped)" >&2
+    fi
+fi

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+sys.path.insert(0, str(TESTS))
+
+from apps import sample_app  # noqa: E402
+
+from dash_lambda import LambdaHandler, make_lambda_handler  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _no_adapter_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests set options explicitly; a developer's DASH_LAMBDA_* must not leak in."""
+    for name in list(__import__("os").environ):
+        if name.startswith("DASH_LAMBDA_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def handler() -> LambdaHandler:
+    """One handler for the session, like one warm Lambda sandbox."""
+    return make_lambda_handler(sample_app.build_app)
+
+
+@pytest.fixture
+def fresh_handler() -> Iterator[LambdaHandler]:
+    yield make_lambda_handler(sample_app.build_app, static_cache_mb=0)

@@ -1,0 +1,191 @@
+"""Every front door, every prefix case, through the real handler and a real Dash app."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from apps.sample_app import ASSETS
+from lambda_events import (
+    HTTP_FIXTURES,
+    FakeContext,
+    callback_body,
+    dash_config,
+    decode,
+    event_for,
+    find_component,
+)
+
+from dash_lambda import LambdaHandler
+
+DOORS = pytest.mark.parametrize(("door", "prefix"), list(HTTP_FIXTURES.items()))
+
+
+def get(handler: LambdaHandler, door: str, path: str, **kwargs: object):  # type: ignore[no-untyped-def]
+    return decode(handler(event_for(door, path, **kwargs), FakeContext()))  # type: ignore[arg-type]
+
+
+@DOORS
+def test_index_html_carries_the_external_prefix_in_every_url(
+    handler: LambdaHandler, door: str, prefix: str
+) -> None:
+    page = get(handler, door, "/")
+    assert page.status == 200
+    assert page.header("content-type") == "text/html; charset=utf-8"
+    assert "<title>Sample Dashboard</title>" in page.text
+    script_urls = re.findall(r'<script src="([^"]+)"', page.text)
+    assert script_urls, "the index lists Dash's bundles"
+    assert all(url.startswith(prefix) for url in script_urls)
+    assert any(url.startswith(f"{prefix}_dash-component-suites/dash/") for url in script_urls)
+    assert any(url.startswith(f"{prefix}assets/app.js?m=") for url in script_urls)
+    assert dash_config(page.text)["requests_pathname_prefix"] == prefix
+
+
+@DOORS
+def test_layout_uses_the_prefix_for_asset_urls(handler: LambdaHandler, door: str, prefix: str) -> None:
+    layout = get(handler, door, "/_dash-layout")
+    assert layout.status == 200
+    assert layout.header("content-type") == "application/json"
+    logo = find_component(layout.json(), "logo")
+    assert logo is not None
+    assert logo["src"] == f"{prefix}assets/logo.png"
+
+
+@DOORS
+def test_dependencies_list_every_module_level_callback(
+    handler: LambdaHandler, door: str, prefix: str
+) -> None:
+    dependencies = get(handler, door, "/_dash-dependencies").json()
+    outputs = {callback["output"] for callback in dependencies}
+    assert {"population.figure", "days.children", "where.children"} <= outputs
+
+
+@DOORS
+def test_dropdown_callback_redraws_the_graph(handler: LambdaHandler, door: str, prefix: str) -> None:
+    body = callback_body("population.figure", [{"id": "country", "property": "value", "value": "Chile"}])
+    result = get(
+        handler,
+        door,
+        "/_dash-update-component",
+        method="POST",
+        body=body,
+        headers={"Content-Type": "application/json"},
+    )
+    assert result.status == 200
+    figure = result.json()["response"]["population"]["figure"]
+    assert figure["data"][0]["name"] == "Chile"
+    assert figure["data"][0]["y"] == [15.3, 17.1, 19.3]
+
+
+@DOORS
+def test_date_picker_callback_counts_days(handler: LambdaHandler, door: str, prefix: str) -> None:
+    body = callback_body("days.children", [{"id": "birthdate", "property": "date", "value": "2026-11-13"}])
+    result = get(
+        handler,
+        door,
+        "/_dash-update-component",
+        method="POST",
+        body=body,
+        headers={"Content-Type": "application/json"},
+    )
+    assert result.status == 200
+    assert result.json()["response"]["days"]["children"] == "You're 10 days young!"
+
+
+@DOORS
+def test_png_asset_is_base64_encoded_binary(handler: LambdaHandler, door: str, prefix: str) -> None:
+    asset = get(handler, door, "/assets/logo.png")
+    assert asset.status == 200
+    assert asset.header("content-type") == "image/png"
+    assert asset.raw["isBase64Encoded"] is True
+    assert asset.body == (ASSETS / "logo.png").read_bytes()
+
+
+@DOORS
+def test_component_bundle_is_served_as_text(handler: LambdaHandler, door: str, prefix: str) -> None:
+    page = get(handler, door, "/")
+    bundle_url = next(
+        url for url in re.findall(r'<script src="([^"]+)"', page.text) if "dash_renderer" in url
+    )
+    path, _, query = bundle_url[len(prefix) - 1 :].partition("?")
+    bundle = get(
+        handler,
+        door,
+        path,
+        query=dict(p.split("=", 1) for p in query.split("&") if p),
+        headers={"Accept-Encoding": "identity"},
+    )
+    assert bundle.status == 200
+    assert "javascript" in (bundle.header("content-type") or "")
+    assert bundle.raw["isBase64Encoded"] is False
+    assert bundle.header("content-encoding") is None
+    assert "dash_renderer" in bundle.text or "DashRenderer" in bundle.text
+
+
+@DOORS
+def test_query_strings_reach_the_app(handler: LambdaHandler, door: str, prefix: str) -> None:
+    result = get(handler, door, "/event", query={"a": "1"})
+    assert result.status == 200
+    assert result.json()["path"].endswith("/event")
+
+
+def test_rest_base_path_detected_from_proxy_parameters(handler: LambdaHandler) -> None:
+    event = event_for("rest-base-path", "/_dash-layout")
+    assert event["path"] == "/dash/_dash-layout" == event["requestContext"]["path"]
+    assert get(handler, "rest-base-path", "/_dash-layout").status == 200
+
+
+def test_sam_local_route_template_is_not_taken_for_a_prefix(handler: LambdaHandler) -> None:
+    event = event_for("sam-local", "/page")
+    assert event["requestContext"]["path"] == "/{proxy+}"
+    page = decode(handler(event, FakeContext()))
+    assert dash_config(page.text)["requests_pathname_prefix"] == "/"
+
+
+def test_sam_generate_event_proxy_with_leading_slash(handler: LambdaHandler) -> None:
+    """``sam local generate-event`` writes ``proxy`` as ``/x``; AWS writes ``x``."""
+    event = event_for("rest-stage-url", "/_dash-layout")
+    event["pathParameters"]["proxy"] = "/_dash-layout"
+    assert decode(handler(event, FakeContext())).status == 200
+
+
+def test_http_api_named_stage_default_route_strips_the_stage(handler: LambdaHandler) -> None:
+    event = event_for("http-api-stage", "/_dash-layout")
+    event["routeKey"] = event["requestContext"]["routeKey"] = "$default"
+    event.pop("pathParameters", None)
+    layout = decode(handler(event, FakeContext()))
+    assert layout.status == 200
+    assert find_component(layout.json(), "logo")["src"] == "/Prod/assets/logo.png"  # type: ignore[index]
+
+
+def test_http_api_custom_domain_mapping_key_found_from_proxy(handler: LambdaHandler) -> None:
+    event = event_for("http-api-default", "/_dash-layout")
+    event["rawPath"] = "/dash/_dash-layout"
+    event["routeKey"] = "ANY /{proxy+}"
+    event["pathParameters"] = {"proxy": "_dash-layout"}
+    layout = decode(handler(event, FakeContext()))
+    assert layout.status == 200
+    assert find_component(layout.json(), "logo")["src"] == "/dash/assets/logo.png"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("door", ["rest-stage-url", "http-api-stage", "alb"])
+def test_explicit_prefix_overrides_detection(door: str) -> None:
+    """Behind CloudFront the stage is hidden from the browser; the override says so."""
+    from apps.sample_app import build_app
+
+    from dash_lambda import make_lambda_handler
+
+    behind_cloudfront = make_lambda_handler(build_app, prefix="/app/")
+    page = decode(behind_cloudfront(event_for(door, "/"), FakeContext()))
+    assert dash_config(page.text)["requests_pathname_prefix"] == "/app/"
+    assert decode(behind_cloudfront(event_for(door, "/_dash-layout"), FakeContext())).status == 200
+
+
+def test_prefix_override_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from apps.sample_app import build_app
+
+    from dash_lambda import make_lambda_handler
+
+    monkeypatch.setenv("DASH_LAMBDA_PREFIX", "/cdn")
+    page = decode(make_lambda_handler(build_app)(event_for("rest-stage-url", "/"), FakeContext()))
+    assert dash_config(page.text)["requests_pathname_prefix"] == "/cdn/"

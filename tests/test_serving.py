@@ -1,0 +1,293 @@
+"""Lambda-grade serving: compression, size limits, warm-ups, init build, health, auth."""
+
+from __future__ import annotations
+
+import base64
+import json
+import mimetypes
+
+import pytest
+from apps import sample_app
+from lambda_events import FakeContext, decode, drop_header, event_for, load
+
+from dash_lambda import BasicAuth, HttpRequest, LambdaHandler, Refusal, make_lambda_handler
+
+#: Where Dash serves plotly.js (4.8 MB) when a Graph asks for it.
+PLOTLY_JS = "/_dash-component-suites/plotly/package_data/plotly.min.js"
+
+
+def index_with(handler: LambdaHandler, accept: str | None, door: str = "rest-stage-url") -> dict[str, object]:
+    event = event_for(door, "/")
+    drop_header(event, "Accept-Encoding")
+    if accept is not None:
+        event = event_for(door, "/", headers={"Accept-Encoding": accept})
+    return handler(event, FakeContext())
+
+
+# --- compression ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("accept", "coding"),
+    [
+        ("gzip", "gzip"),
+        ("gzip, deflate, br", "br"),
+        ("br;q=0.5, gzip", "gzip"),
+        ("br;q=0, gzip;q=0.1", "gzip"),
+        ("*", "br"),
+        ("*;q=0", None),
+        ("identity", None),
+        ("gzip;q=0", None),
+        ("deflate", None),
+        (None, None),
+    ],
+)
+def test_compression_follows_accept_encoding(
+    handler: LambdaHandler, accept: str | None, coding: str | None
+) -> None:
+    response = index_with(handler, accept)
+    decoded = decode(response)
+    assert decoded.status == 200
+    assert decoded.header("content-encoding") == coding
+    assert response["isBase64Encoded"] is (coding is not None)
+    if coding:
+        assert "Accept-Encoding" in (decoded.header("vary") or "")
+    assert "<title>Sample Dashboard</title>" in decoded.text
+
+
+@pytest.mark.parametrize("door", ["rest-stage-url", "http-api-stage", "alb", "alb-multi-value"])
+def test_compressed_responses_are_base64_with_headers_for_every_door(
+    handler: LambdaHandler, door: str
+) -> None:
+    response = index_with(handler, "gzip", door)
+    decoded = decode(response)
+    assert response["isBase64Encoded"] is True
+    assert decoded.header("content-encoding") == "gzip"
+    assert int(decoded.header("content-length") or 0) == len(base64.b64decode(response["body"]))
+
+
+def test_small_bodies_are_not_compressed(handler: LambdaHandler) -> None:
+    response = decode(
+        handler(event_for("http-api-default", "/health", headers={"Accept-Encoding": "gzip"}), None)
+    )
+    assert response.header("content-encoding") is None
+    small = decode(
+        handler(
+            event_for("http-api-default", "/big", query={"size": "500"}, headers={"Accept-Encoding": "gzip"}),
+            None,
+        )
+    )
+    assert small.header("content-encoding") is None and len(small.body) == 500
+
+
+def test_binary_bodies_are_not_compressed(handler: LambdaHandler) -> None:
+    event = event_for(
+        "http-api-default",
+        "/big",
+        query={"size": "5000", "kind": "binary"},
+        headers={"Accept-Encoding": "gzip"},
+    )
+    response = decode(handler(event, None))
+    assert response.header("content-encoding") is None
+    assert len(response.body) == 5000
+
+
+def test_compression_can_be_turned_off_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DASH_LAMBDA_COMPRESS", "false")
+    handler = make_lambda_handler(sample_app.build_app)
+    assert decode(index_with(handler, "gzip, br")).header("content-encoding") is None
+
+
+def test_plotly_bundle_under_target_when_gzip_accepted(handler: LambdaHandler) -> None:
+    response = handler(event_for("http-api-default", PLOTLY_JS, headers={"Accept-Encoding": "gzip"}), None)
+    on_the_wire = len(base64.b64decode(response["body"]))
+    decoded = decode(response)
+    assert b"Plotly" in decoded.body[:2000] or b"plotly" in decoded.body[:2000]
+    assert on_the_wire <= 1_600_000 < len(decoded.body)
+
+
+def test_static_responses_are_cached_per_sandbox() -> None:
+    handler = make_lambda_handler(sample_app.build_app)
+    event = event_for("http-api-default", PLOTLY_JS, headers={"Accept-Encoding": "gzip"})
+    first = handler(event, None)
+    reached_flask = len(sample_app.REQUESTS)
+    second = handler(event, None)
+    assert len(sample_app.REQUESTS) == reached_flask, "the warm request did not reach Flask"
+    assert second == first and second is not first
+    other_coding = handler(event_for("http-api-default", PLOTLY_JS, headers={"Accept-Encoding": "br"}), None)
+    assert decode(other_coding).header("content-encoding") == "br"
+
+
+def test_dynamic_responses_are_never_cached(handler: LambdaHandler) -> None:
+    before = len(sample_app.REQUESTS)
+    for _ in range(2):
+        handler(event_for("http-api-default", "/_dash-layout"), None)
+    assert len(sample_app.REQUESTS) == before + 2
+
+
+def test_javascript_stays_text_when_mimetypes_say_application_javascript(
+    handler: LambdaHandler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(mimetypes.types_map, ".js", "application/javascript")
+    event = event_for("rest-stage-url", "/assets/app.js", headers={"Accept-Encoding": "identity"})
+    response = handler(event, None)
+    assert response["multiValueHeaders"]["Content-Type"][0].startswith("application/javascript")
+    assert response["isBase64Encoded"] is False
+    assert response["body"] == "window.sampleAssetLoaded = true;\n"
+
+
+# --- size limits ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("door", "query"),
+    [
+        ("rest-stage-url", {"size": str(7 * 1024 * 1024)}),
+        ("http-api-default", {"size": str(5 * 1024 * 1024), "kind": "binary"}),
+        ("alb", {"size": str(1_500_000)}),
+        ("alb-multi-value", {"size": str(800_000), "kind": "binary"}),
+    ],
+)
+def test_oversized_response_gives_a_clear_error(
+    handler: LambdaHandler, door: str, query: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    event = event_for(door, "/big", query=query, headers={"Accept-Encoding": "identity"})
+    response = handler(event, FakeContext())
+    assert response["statusCode"] == 500
+    message = json.loads(response["body"])["message"]
+    assert "/big" in message and "serve_locally=False" in message and "compress" in message
+    assert "/big" in caplog.text and "accepts at most" in caplog.text
+
+
+def test_compression_rescues_a_large_text_response(handler: LambdaHandler) -> None:
+    event = event_for(
+        "rest-stage-url", "/big", query={"size": str(7 * 1024 * 1024)}, headers={"Accept-Encoding": "gzip"}
+    )
+    response = decode(handler(event, FakeContext()))
+    assert response.status == 200
+    assert len(response.body) == 7 * 1024 * 1024
+
+
+@pytest.mark.parametrize(("size", "status"), [(800_000, 200), (900_000, 500)])
+def test_json_escaping_counts_toward_the_alb_limit(handler: LambdaHandler, size: int, status: int) -> None:
+    """900 kB of JSON text has about 16% quotes and newlines: over 1 MB once serialized."""
+    event = event_for("alb", "/big", query={"size": str(size)}, headers={"Accept-Encoding": "identity"})
+    assert handler(event, None)["statusCode"] == status
+
+
+# --- warm-ups and init ---------------------------------------------------------------------
+
+
+def test_apps_are_built_at_init_when_prefixes_are_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DASH_LAMBDA_PREFIXES", "/Prod/, /dash")
+    before = len(sample_app.BUILDS)
+    handler = make_lambda_handler(sample_app.build_app)
+    assert sorted(handler.built_prefixes) == ["/Prod/", "/dash/"]
+    assert len(sample_app.BUILDS) == before + 2
+    handler(event_for("rest-stage-url", "/"), None)
+    assert len(sample_app.BUILDS) == before + 2
+
+
+def test_scheduled_event_builds_expected_apps_without_calling_dash() -> None:
+    handler = make_lambda_handler(sample_app.build_app, prefixes=["/Prod/"], prime=False)
+    handler._apps._apps.clear()  # as if the app had been evicted
+    before = len(sample_app.REQUESTS)
+    result = handler(load("scheduled-warmup"), None)
+    assert result == {"warmed": ["/Prod/"]}
+    assert len(sample_app.REQUESTS) == before
+
+
+@pytest.mark.parametrize("ping", [{"warmup": True}, {"source": "serverless-plugin-warmup"}])
+def test_plain_warmup_pings_are_answered(handler: LambdaHandler, ping: dict[str, object]) -> None:
+    before = len(sample_app.REQUESTS)
+    assert "warmed" in handler(ping, None)
+    assert len(sample_app.REQUESTS) == before
+
+
+# --- health --------------------------------------------------------------------------------
+
+
+def broken_builder(_kwargs: dict[str, object]) -> object:
+    raise RuntimeError("database unreachable")
+
+
+@pytest.mark.parametrize("door", ["rest-stage-url", "http-api-stage", "alb", "function-url"])
+def test_health_answers_without_building_dash(door: str) -> None:
+    handler = make_lambda_handler(broken_builder)  # type: ignore[arg-type]
+    response = decode(handler(event_for(door, "/health"), None))
+    assert response.status == 200
+    assert response.json() == {"status": "ok"}
+    assert response.header("cache-control") == "no-store"
+    assert handler.built_prefixes == []
+
+
+def test_health_path_is_configurable_and_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    custom = make_lambda_handler(broken_builder, health_path="/ping")  # type: ignore[arg-type]
+    assert decode(custom(event_for("alb", "/ping"), None)).status == 200
+    monkeypatch.setenv("DASH_LAMBDA_HEALTH_PATH", "off")
+    off = make_lambda_handler(sample_app.build_app)
+    page = decode(off(event_for("alb", "/health"), None))
+    assert page.status == 200 and "<title>Sample Dashboard</title>" in page.text
+
+
+# --- auth ----------------------------------------------------------------------------------
+
+
+def basic(credentials: str) -> str:
+    return "Basic " + base64.b64encode(credentials.encode()).decode()
+
+
+@pytest.mark.parametrize("door", ["rest-stage-url", "http-api-default", "alb-multi-value"])
+def test_basic_auth_accepts_refuses_and_exempts_health(door: str) -> None:
+    handler = make_lambda_handler(sample_app.build_app, basic_auth="ada:s3cret")
+    refused = decode(handler(event_for(door, "/"), None))
+    assert refused.status == 401
+    assert refused.header("www-authenticate") == 'Basic realm="Dash", charset="UTF-8"'
+    wrong = decode(handler(event_for(door, "/", headers={"Authorization": basic("ada:guess")}), None))
+    assert wrong.status == 401
+    accepted = decode(handler(event_for(door, "/", headers={"Authorization": basic("ada:s3cret")}), None))
+    assert accepted.status == 200 and "Sample Dashboard" in accepted.text
+    assert decode(handler(event_for(door, "/health"), None)).status == 200
+
+
+def test_basic_auth_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DASH_LAMBDA_BASIC_AUTH", "env:pw")
+    handler = make_lambda_handler(sample_app.build_app)
+    assert handler(event_for("http-api-default", "/"), None)["statusCode"] == 401
+    ok = handler(event_for("http-api-default", "/", headers={"authorization": basic("env:pw")}), None)
+    assert ok["statusCode"] == 200
+
+
+@pytest.mark.parametrize(
+    "header", ["Bearer abc", "Basic !!!notbase64", "Basic " + base64.b64encode(b"ada").decode()]
+)
+def test_basic_auth_refuses_malformed_credentials(header: str) -> None:
+    auth = BasicAuth("ada", "s3cret")
+    request = HttpRequest(
+        source=None,  # type: ignore[arg-type]
+        prefix="/",
+        app_path="/",
+        method="GET",
+        query="",
+        wsgi_event={},
+        headers={"Authorization": header},
+    )
+    refusal = auth(request)
+    assert refusal is not None and refusal.status == 401
+
+
+def test_custom_authorizer_can_refuse_with_its_own_response() -> None:
+    def only_from_office(request: HttpRequest) -> Refusal | None:
+        if request.header("x-office") == "yes":
+            return None
+        return Refusal(403, "Office network only", {"X-Reason": "network"})
+
+    handler = make_lambda_handler(sample_app.build_app, authorizers=[only_from_office])
+    refused = decode(handler(event_for("function-url", "/"), None))
+    assert (refused.status, refused.text, refused.header("x-reason")) == (
+        403,
+        "Office network only",
+        "network",
+    )
+    assert decode(handler(event_for("function-url", "/", headers={"X-Office": "yes"}), None)).status == 200
+    assert decode(handler(event_for("function-url", "/health"), None)).status == 200
