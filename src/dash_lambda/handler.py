@@ -153,9 +153,7 @@ class LambdaHandler:
         if request.method != "GET":
             return None
         coding = (
-            self._policy.coding_for(
-                {"REQUEST_METHOD": "GET", "HTTP_ACCEPT_ENCODING": request.header("accept-encoding")}
-            )
+            self._policy.coding_for("GET", request.header("accept-encoding"))
             if self._policy.enabled
             else None
         )

@@ -30,11 +30,11 @@ class CompressionPolicy:
     min_size: int = 1024
     allow_brotli: bool = True
 
-    def coding_for(self, environ: Environ) -> str | None:
-        """The coding to use for this request, or ``None``."""
-        if not self.enabled or environ.get("REQUEST_METHOD") == "HEAD":
+    def coding_for(self, method: str | None, accept_encoding: str | None) -> str | None:
+        """The coding to use for a request, or ``None``."""
+        if not self.enabled or method == "HEAD":
             return None
-        return negotiate(environ.get("HTTP_ACCEPT_ENCODING"), self.allow_brotli)
+        return negotiate(accept_encoding, self.allow_brotli)
 
 
 def wrap_app(app: WsgiApp, policy: CompressionPolicy | None = None) -> WsgiApp:
@@ -42,7 +42,7 @@ def wrap_app(app: WsgiApp, policy: CompressionPolicy | None = None) -> WsgiApp:
     policy = policy or CompressionPolicy()
 
     def middleware(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        coding = policy.coding_for(environ)
+        coding = policy.coding_for(environ.get("REQUEST_METHOD"), environ.get("HTTP_ACCEPT_ENCODING"))
         single_value = not environ.get("apig_wsgi.multi_value_headers", True)
         if coding is None and not single_value:
             return app(environ, start_response)

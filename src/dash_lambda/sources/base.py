@@ -111,10 +111,11 @@ def check_str_map(value: Any, where: str) -> dict[str, str]:
     """Check a ``{name: value}`` map of strings (single-value headers, query)."""
     if value is None:
         return {}
-    if not isinstance(value, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
+    if type(value) is not dict:
         raise MalformedEventError(f"{where} must map strings to strings")
+    for key, item in value.items():
+        if type(key) is not str or type(item) is not str:
+            raise MalformedEventError(f"{where} must map strings to strings")
     return value
 
 
@@ -122,11 +123,14 @@ def check_multi_map(value: Any, where: str) -> dict[str, list[str]]:
     """Check a ``{name: [values]}`` map (multi-value headers, query)."""
     if value is None:
         return {}
-    if not isinstance(value, dict) or not all(
-        isinstance(k, str) and isinstance(v, list) and all(isinstance(i, str) for i in v)
-        for k, v in value.items()
-    ):
+    if type(value) is not dict:
         raise MalformedEventError(f"{where} must map strings to lists of strings")
+    for key, items in value.items():
+        if type(key) is not str or type(items) is not list:
+            raise MalformedEventError(f"{where} must map strings to lists of strings")
+        for item in items:
+            if type(item) is not str:
+                raise MalformedEventError(f"{where} must map strings to lists of strings")
     return value
 
 

@@ -45,12 +45,15 @@ class RestApiSource(EventSource):
         method = require(event, "httpMethod", str, "event")
         path = check_path(event.get("path"), "event.path")
         context = optional(event, "requestContext", dict, "event") or {}
+        # Check what apig-wsgi will read: the multi-value maps when present.
         headers = check_str_map(event.get("headers"), "event.headers")
         if event.get("multiValueHeaders") is not None:
             check_multi_map(event["multiValueHeaders"], "event.multiValueHeaders")
-        query = check_str_map(event.get("queryStringParameters"), "event.queryStringParameters")
         if event.get("multiValueQueryStringParameters") is not None:
             check_multi_map(event["multiValueQueryStringParameters"], "event.multiValueQueryStringParameters")
+            query: dict[str, str] = {}
+        else:
+            query = check_str_map(event.get("queryStringParameters"), "event.queryStringParameters")
         path_parameters = optional(event, "pathParameters", dict, "event") or {}
         check_body(event)
 
