@@ -2,8 +2,7 @@
 
 Dash fixes its URL prefixes when the app is constructed, so a function
 reached through its stage URL (``/Prod/``) and a custom domain (``/``) needs
-two apps.  Each is built once per sandbox and handed to apig-wsgi wrapped in
-the adapter's WSGI middleware.
+two apps.  Each is built once per sandbox.
 """
 
 from __future__ import annotations
@@ -16,26 +15,23 @@ from dataclasses import dataclass
 from typing import Any
 
 import dash
-from apig_wsgi import make_lambda_handler as make_apig_handler
 
 from .dash_state import DASH_GLOBALS
-from .encoding import TEXT_CONTENT_TYPES
 from .errors import BuilderError
-from .middleware import WsgiApp, wrap_app
+from .responses import WsgiApp
 
 logger = logging.getLogger("dash_lambda")
 
 AppBuilder = Callable[[dict[str, Any]], dash.Dash]
-ApigHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
 class BuiltApp:
-    """A built Dash app and the apig-wsgi handler that serves it."""
+    """A built Dash app and the WSGI callable that serves it."""
 
     prefix: str
     dash_app: dash.Dash
-    serve: ApigHandler
+    wsgi_app: WsgiApp
 
 
 class AppCache:
@@ -46,13 +42,11 @@ class AppCache:
         builder: AppBuilder,
         *,
         max_apps: int,
-        middleware: Callable[[WsgiApp], WsgiApp] = wrap_app,
     ) -> None:
         if max_apps < 1:
             raise ValueError("max_apps must be at least 1")
         self._builder = builder
         self._max_apps = max_apps
-        self._middleware = middleware
         self._apps: OrderedDict[str, BuiltApp] = OrderedDict()
         self._globals = DASH_GLOBALS
         self._lock = threading.RLock()
@@ -90,12 +84,7 @@ class AppCache:
         # Let exceptions reach the adapter, which logs them and answers with
         # the request id, instead of Flask's HTML error page.
         app.server.config["PROPAGATE_EXCEPTIONS"] = True
-        serve = make_apig_handler(
-            self._middleware(app.server.wsgi_app),
-            binary_support=True,
-            non_binary_content_type_prefixes=TEXT_CONTENT_TYPES,
-        )
-        built = BuiltApp(prefix=prefix, dash_app=app, serve=serve)
+        built = BuiltApp(prefix=prefix, dash_app=app, wsgi_app=app.server.wsgi_app)
         self._apps[prefix] = built
         while len(self._apps) > self._max_apps:
             evicted, _ = self._apps.popitem(last=False)

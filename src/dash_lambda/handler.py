@@ -9,20 +9,22 @@ source's shape; only a non-HTTP event raises.
 
 from __future__ import annotations
 
-import functools
+import io
 import logging
+import sys
 import time
 import uuid
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .apps import AppBuilder, AppCache
 from .auth import Authorizer, BasicAuth, Refusal
 from .config import Settings, resolve
+from .encoding import negotiate
 from .errors import MalformedEventError, UnsupportedEventError
 from .invocation import enter, leave
 from .limits import oversize, too_large_message
-from .middleware import CompressionPolicy, wrap_app
+from .responses import CompressionPolicy, WsgiApp, call_wsgi, encode_body
 from .sources import find_source
 from .sources.base import HttpRequest, Response
 from .static_cache import StaticResponseCache
@@ -44,11 +46,7 @@ class LambdaHandler:
     ) -> None:
         self.settings = settings
         self._policy = CompressionPolicy(enabled=settings.compress, min_size=settings.compress_min_bytes)
-        self._apps = AppCache(
-            builder,
-            max_apps=settings.max_apps,
-            middleware=functools.partial(wrap_app, policy=self._policy),
-        )
+        self._apps = AppCache(builder, max_apps=settings.max_apps)
         self._static = StaticResponseCache(settings.static_cache_bytes)
         self._authorizers = tuple(authorizers)
         if settings.basic_auth:
@@ -71,7 +69,7 @@ class LambdaHandler:
                 started = time.perf_counter()
                 built = self._apps.get(prefix)
                 if self.settings.prime:
-                    _prime(built.serve)
+                    _prime(built.wsgi_app)
                 logger.info(
                     "dash_lambda: app for %s ready in %.0f ms",
                     prefix,
@@ -96,11 +94,8 @@ class LambdaHandler:
             return source.json_response(event, 400, {"message": f"Bad request: {error}"})
 
         if request.app_path == self.settings.health_path:
-            return source.make_response(
-                event,
-                200,
-                {"Content-Type": "application/json", **_NO_STORE},
-                '{"status":"ok"}',
+            return source.text_response(
+                event, 200, {"Content-Type": "application/json", **_NO_STORE}, '{"status":"ok"}'
             )
         for authorize in self._authorizers:
             refusal = authorize(request)
@@ -111,14 +106,21 @@ class LambdaHandler:
     def _serve(self, request: HttpRequest, event: dict[str, Any], context: Any) -> Response:
         source = request.source
         prefix = self.settings.prefix or request.prefix
-        key = self._cache_key(request, prefix, event)
-        if key is not None:
+        coding = (
+            negotiate(request.header("accept-encoding"))
+            if self._policy.enabled and request.method != "HEAD"
+            else None
+        )
+        key = None
+        if request.method == "GET":
+            key = (source.name, "multiValueHeaders" in event, prefix, request.app_path, request.query, coding)
             cached = self._static.get(key)
             if cached is not None:
                 return cached
         token = enter(event, context)
         try:
-            response = self._apps.get(prefix).serve(request.wsgi_event, context)
+            app = self._apps.get(prefix)
+            answer = call_wsgi(app.wsgi_app, source.make_environ(request, context))
         except Exception:
             request_id = _request_id(event, context)
             logger.exception(
@@ -128,7 +130,7 @@ class LambdaHandler:
                 request.app_path,
                 request_id,
             )
-            return source.make_response(
+            return source.text_response(
                 event,
                 500,
                 {"Content-Type": "text/plain; charset=utf-8", **_NO_STORE},
@@ -136,8 +138,8 @@ class LambdaHandler:
             )
         finally:
             leave(token)
-        if source.name == "alb":
-            response["statusDescription"] = _status_line(response["statusCode"])
+        headers, body, is_base64 = encode_body(answer, coding, self._policy)
+        response = source.make_response(event, answer.status, headers, body, is_base64)
         size = oversize(response, source.response_limit)
         if size is not None:
             message = too_large_message(
@@ -148,23 +150,6 @@ class LambdaHandler:
         if key is not None:
             self._static.offer(key, request.app_path, response)
         return response
-
-    def _cache_key(self, request: HttpRequest, prefix: str, event: dict[str, Any]) -> Hashable:
-        if request.method != "GET":
-            return None
-        coding = (
-            self._policy.coding_for("GET", request.header("accept-encoding"))
-            if self._policy.enabled
-            else None
-        )
-        return (
-            request.source.name,
-            "multiValueHeaders" in event,
-            prefix,
-            request.app_path,
-            request.query,
-            coding,
-        )
 
 
 def make_lambda_handler(
@@ -232,25 +217,32 @@ def _register_before_snapshot(hook: Callable[[], object]) -> None:
     register_before_snapshot(hook)
 
 
-def _prime(serve: Callable[[dict[str, Any], Any], dict[str, Any]]) -> None:
+def _prime(wsgi_app: WsgiApp) -> None:
     """Serve the index once so Flask, Jinja and the layout are warm."""
-    event = {
-        "version": "2.0",
-        "rawPath": "/",
-        "rawQueryString": "",
-        "headers": {"accept": "text/html"},
-        "requestContext": {
-            "http": {"method": "GET", "path": "/", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"}
-        },
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "443",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_ACCEPT": "text/html",
+        "wsgi.url_scheme": "https",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": sys.stderr,
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
     }
     try:
-        serve(event, None)
+        call_wsgi(wsgi_app, environ)
     except Exception:
         logger.warning("dash_lambda: priming the index page failed", exc_info=True)
 
 
 def _refuse(request: HttpRequest, refusal: Refusal) -> Response:
-    return request.source.make_response(
+    return request.source.text_response(
         request.wsgi_event,
         refusal.status,
         {"Content-Type": "text/plain; charset=utf-8", **_NO_STORE, **refusal.headers},
@@ -282,13 +274,3 @@ def _describe_unsupported(event: dict[str, Any]) -> str:
 
 def _door(source_name: str) -> str:
     return "an ALB" if source_name == "alb" else "Lambda (synchronous invoke)"
-
-
-@functools.lru_cache(maxsize=64)
-def _status_line(status: int) -> str:
-    from http import HTTPStatus
-
-    try:
-        return f"{status} {HTTPStatus(status).phrase}"
-    except ValueError:
-        return str(status)

@@ -9,18 +9,25 @@ ALB also accepts much smaller responses than API Gateway.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
+from http import HTTPStatus
 from typing import Any
+
+from apig_wsgi import get_environ_v1
 
 from ..prefix import ROOT, wsgi_safe
 from .base import (
     Event,
     EventSource,
+    Headers,
     HttpRequest,
     Response,
     check_body,
     check_multi_map,
     check_path,
     check_str_map,
+    group_repeated,
+    join_repeated,
     require,
 )
 
@@ -65,16 +72,38 @@ class AlbSource(EventSource):
             headers=headers,
         )
 
+    def make_environ(self, request: HttpRequest, context: Any) -> dict[str, Any]:
+        environ: dict[str, Any] = get_environ_v1(request.wsgi_event, context, encode_query_params=False)
+        return environ
+
     def make_response(
         self,
         event: Mapping[str, Any],
         status: int,
-        headers: Mapping[str, str],
+        headers: Headers,
         body: str,
+        is_base64: bool = False,
     ) -> Response:
-        response: Response = {"statusCode": status, "body": body, "isBase64Encoded": False}
+        response: Response = {
+            "statusCode": status,
+            "statusDescription": _status_line(status),
+            "body": body,
+            "isBase64Encoded": is_base64,
+        }
         if "multiValueHeaders" in event:
-            response["multiValueHeaders"] = {k: [v] for k, v in headers.items()}
+            response["multiValueHeaders"] = group_repeated(headers)
         else:
-            response["headers"] = dict(headers)
+            joined, cookies = join_repeated(headers)
+            if cookies:
+                # Without multi-value headers an ALB response carries one Set-Cookie.
+                joined["Set-Cookie"] = cookies[-1]
+            response["headers"] = joined
         return response
+
+
+@lru_cache(maxsize=64)
+def _status_line(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)

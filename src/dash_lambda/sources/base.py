@@ -2,9 +2,9 @@
 
 A source recognises its events, checks the fields apig-wsgi will read (so a
 malformed event becomes a 400, not a KeyError deep inside), finds the
-external prefix and rewrites the path the app routes on.  It also knows how
-to shape the responses the adapter writes itself (health, 401, 400, 500) and
-how large a response its front door accepts.
+external prefix and rewrites the path the app routes on, has apig-wsgi build
+the WSGI environ, and shapes responses (the app's and the adapter's own) the
+way its front door wants them, within the size its front door accepts.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import binascii
 import json
 from abc import ABC, abstractmethod
 from base64 import b64decode
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ Response = dict[str, Any]
 LAMBDA_RESPONSE_LIMIT = 6_291_556
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HttpRequest:
     """What the adapter needs to know about one HTTP event."""
 
@@ -55,6 +55,9 @@ class HttpRequest:
         return None
 
 
+Headers = Iterable[tuple[str, str]]
+
+
 class EventSource(ABC):
     """One kind of HTTP event: REST API, payload 2.0 or ALB."""
 
@@ -72,23 +75,67 @@ class EventSource(ABC):
         """Validate ``event`` and describe it; raise MalformedEventError if broken."""
 
     @abstractmethod
+    def make_environ(self, request: HttpRequest, context: Any) -> dict[str, Any]:
+        """The WSGI environ for a parsed request (built by apig-wsgi)."""
+
+    @abstractmethod
     def make_response(
         self,
         event: Mapping[str, Any],
         status: int,
-        headers: Mapping[str, str],
+        headers: Headers,
         body: str,
+        is_base64: bool = False,
+    ) -> Response:
+        """Shape a response the way this front door expects it.
+
+        ``headers`` may repeat a name (``Set-Cookie`` above all); each source
+        keeps the repeats in the form its front door understands.
+        """
+
+    def text_response(
+        self, event: Mapping[str, Any], status: int, headers: Mapping[str, str], body: str
     ) -> Response:
         """Shape a small text response the adapter writes itself."""
+        return self.make_response(event, status, headers.items(), body)
 
     def json_response(self, event: Mapping[str, Any], status: int, payload: Mapping[str, Any]) -> Response:
         """Shape a JSON response; used for health checks and adapter errors."""
-        return self.make_response(
+        return self.text_response(
             event,
             status,
             {"Content-Type": "application/json"},
             json.dumps(payload, separators=(",", ":")),
         )
+
+
+def join_repeated(headers: Headers) -> tuple[dict[str, str], list[str]]:
+    """Single-value headers (repeats comma-joined, RFC 9110) and the Set-Cookie values apart."""
+    joined: dict[str, str] = {}
+    cookies: list[str] = []
+    names: dict[str, str] = {}
+    for key, value in headers:
+        lower = key.lower()
+        if lower == "set-cookie":
+            cookies.append(value)
+        elif lower in names:
+            name = names[lower]
+            joined[name] = f"{joined[name]}, {value}"
+        else:
+            names[lower] = key
+            joined[key] = value
+    return joined, cookies
+
+
+def group_repeated(headers: Headers) -> dict[str, list[str]]:
+    """Multi-value headers: every value of a name, in order."""
+    grouped: dict[str, list[str]] = {}
+    for key, value in headers:
+        if key in grouped:
+            grouped[key].append(value)
+        else:
+            grouped[key] = [value]
+    return grouped
 
 
 def require(event: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:

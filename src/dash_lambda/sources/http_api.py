@@ -11,16 +11,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from apig_wsgi import get_environ_v2
+
 from ..errors import MalformedEventError
 from ..prefix import ROOT, app_path_from_proxy, split_external_path, strip_stage, wsgi_safe
 from .base import (
     Event,
     EventSource,
+    Headers,
     HttpRequest,
     Response,
     check_body,
     check_path,
     check_str_map,
+    join_repeated,
     optional,
     require,
 )
@@ -40,14 +44,14 @@ class PayloadV2Source(EventSource):
         context = require(event, "requestContext", dict, "event")
         http = require(context, "http", dict, "event.requestContext")
         method = require(http, "method", str, "event.requestContext.http")
-        for key in _HTTP_DEFAULTS:
-            optional(http, key, str, "event.requestContext.http")
         raw_path = check_path(event.get("rawPath"), "event.rawPath")
-        raw_query = optional(event, "rawQueryString", str, "event") or ""
+        raw_query = optional(event, "rawQueryString", str, "event")
         headers = check_str_map(event.get("headers"), "event.headers")
-        cookies = optional(event, "cookies", list, "event") or []
-        if not all(isinstance(cookie, str) for cookie in cookies):
-            raise MalformedEventError("event.cookies must be a list of strings")
+        cookies = optional(event, "cookies", list, "event")
+        if cookies:
+            for cookie in cookies:
+                if type(cookie) is not str:
+                    raise MalformedEventError("event.cookies must be a list of strings")
         path_parameters = optional(event, "pathParameters", dict, "event") or {}
         check_body(event)
 
@@ -57,17 +61,21 @@ class PayloadV2Source(EventSource):
             app_path_from_proxy(path_parameters.get("proxy"), event.get("routeKey")),
         )
         routed = wsgi_safe(routed)
-        wsgi_event = {
-            **event,
-            "rawPath": routed,
-            "rawQueryString": raw_query,
-            "headers": headers,
-            "cookies": cookies,
-        }
-        if any(http.get(key) is None for key in _HTTP_DEFAULTS):
-            # Hand-written and console test events often leave these out;
-            # apig-wsgi needs them, and they change nothing about routing.
-            wsgi_event["requestContext"] = {
+        # apig-wsgi reads these keys unconditionally; console and hand-written
+        # test events often leave them out.  Copy the event only to fill them.
+        fixes: dict[str, Any] = {}
+        if routed != raw_path:
+            fixes["rawPath"] = routed
+        if raw_query is None:
+            fixes["rawQueryString"] = raw_query = ""
+        if event.get("headers") is None:
+            fixes["headers"] = headers
+        if cookies is None and "cookies" in event:
+            fixes["cookies"] = []
+        if type(http.get("protocol")) is not str or type(http.get("sourceIp")) is not str:
+            for key in _HTTP_DEFAULTS:
+                optional(http, key, str, "event.requestContext.http")
+            fixes["requestContext"] = {
                 **context,
                 "http": {**_HTTP_DEFAULTS, **{k: v for k, v in http.items() if v is not None}},
             }
@@ -77,24 +85,30 @@ class PayloadV2Source(EventSource):
             app_path=routed,
             method=method,
             query=raw_query,
-            wsgi_event=wsgi_event,
+            wsgi_event={**event, **fixes} if fixes else event,
             headers=headers,
             headers_lowercase=True,
         )
+
+    def make_environ(self, request: HttpRequest, context: Any) -> dict[str, Any]:
+        environ: dict[str, Any] = get_environ_v2(request.wsgi_event, context)
+        return environ
 
     def make_response(
         self,
         event: Mapping[str, Any],
         status: int,
-        headers: Mapping[str, str],
+        headers: Headers,
         body: str,
+        is_base64: bool = False,
     ) -> Response:
+        joined, cookies = join_repeated((key.lower(), value) for key, value in headers)
         return {
             "statusCode": status,
-            "headers": {k.lower(): v for k, v in headers.items()},
-            "cookies": [],
+            "headers": joined,
+            "cookies": cookies,
             "body": body,
-            "isBase64Encoded": False,
+            "isBase64Encoded": is_base64,
         }
 
 

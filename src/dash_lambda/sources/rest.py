@@ -15,16 +15,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from apig_wsgi import get_environ_v1
+
 from ..prefix import ROOT, app_path_from_proxy, split_external_path, strip_stage, wsgi_safe
 from .base import (
     Event,
     EventSource,
+    Headers,
     HttpRequest,
     Response,
     check_body,
     check_multi_map,
     check_path,
     check_str_map,
+    group_repeated,
     optional,
     require,
 )
@@ -75,19 +79,26 @@ class RestApiSource(EventSource):
             headers=headers,
         )
 
+    def make_environ(self, request: HttpRequest, context: Any) -> dict[str, Any]:
+        environ: dict[str, Any] = get_environ_v1(request.wsgi_event, context, encode_query_params=True)
+        return environ
+
     def make_response(
         self,
         event: Mapping[str, Any],
         status: int,
-        headers: Mapping[str, str],
+        headers: Headers,
         body: str,
+        is_base64: bool = False,
     ) -> Response:
-        response: Response = {"statusCode": status, "body": body, "isBase64Encoded": False}
-        if event.get("multiValueHeaders") is not None:
-            response["multiValueHeaders"] = {k: [v] for k, v in headers.items()}
-        else:
-            response["headers"] = dict(headers)
-        return response
+        # REST APIs accept multiValueHeaders in every response, which keeps
+        # each Set-Cookie whatever the event looked like.
+        return {
+            "statusCode": status,
+            "multiValueHeaders": group_repeated(headers),
+            "body": body,
+            "isBase64Encoded": is_base64,
+        }
 
 
 def _prefix_and_route(
