@@ -161,7 +161,8 @@ def decode(response: dict[str, Any]) -> Decoded:
 
 def callback_body(output: str, inputs: list[dict[str, Any]], state: list[Any] | None = None) -> str:
     """The JSON body Dash's renderer posts to ``_dash-update-component``."""
-    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in output.split("..") if o]
+    parts = [o for o in output.strip(".").split("...") if o] if output.startswith("..") else [output]
+    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in parts]
     return json.dumps(
         {
             "output": output,
