@@ -1,0 +1,333 @@
+"""The ``dash-lambda`` command: ``serve`` a Dash app locally through the Lambda handler,
+or ``invoke`` the handler once with an event file.
+
+Both exist so that what runs on a developer's machine is the code path Lambda
+runs, without Docker: the same handler, the same event shapes, the same
+response limits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+import zlib
+from collections.abc import Sequence
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+from .local_events import (
+    ALB_RESPONSE_LIMIT,
+    PAYLOADS,
+    FrontDoor,
+    LocalContext,
+    LocalResponse,
+    MalformedResponseError,
+    decode_response,
+)
+from .server import ServeError, ServeOptions, load_target, make_handler, serve
+
+#: Characters of a text body ``invoke`` prints before truncating (``--full`` shows all).
+BODY_PREVIEW_CHARS = 2000
+_TEXT_MARKERS = ("text/", "json", "javascript", "xml", "svg", "yaml", "x-www-form-urlencoded")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; separate from :func:`main` so tests can check every flag."""
+    parser = argparse.ArgumentParser(
+        prog="dash-lambda",
+        description="Run a Dash app through its AWS Lambda handler on your machine, without Docker.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve_parser = commands.add_parser(
+        "serve",
+        help="serve the app locally; each request goes through the real Lambda handler",
+        description=(
+            "Serve MODULE:BUILDER on a local port. Every browser request becomes the Lambda event "
+            "the chosen front door would send, and the handler's response is sent back the way "
+            "that front door would."
+        ),
+    )
+    _add_target_arguments(serve_parser)
+    serve_parser.add_argument(
+        "--payload",
+        choices=PAYLOADS,
+        default="v1",
+        help=(
+            "event shape: v1 = REST API (payload 1.0, the SAM template's default), v2 = HTTP API "
+            "(payload 2.0), url = Function URL, alb = ALB target group (default: v1)"
+        ),
+    )
+    serve_parser.add_argument(
+        "--stage",
+        metavar="NAME",
+        help="serve under /NAME/ like an API Gateway stage URL (e.g. Prod); v1 and v2 only",
+    )
+    serve_parser.add_argument(
+        "--base-path",
+        metavar="PATH",
+        help="serve under /PATH/ like a custom domain's base-path mapping; v1 and v2 only",
+    )
+    serve_parser.add_argument(
+        "--multi-value-headers",
+        action="store_true",
+        help="with --payload alb: the target group has multi-value headers turned on",
+    )
+    serve_parser.add_argument(
+        "--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)"
+    )
+    serve_parser.add_argument(
+        "--port", type=int, default=8050, help="port to listen on; 0 picks a free one (default: %(default)s)"
+    )
+    serve_parser.add_argument(
+        "--no-reload",
+        dest="reload",
+        action="store_false",
+        help="do not restart when a Python file under --app-dir (or the library) changes",
+    )
+
+    invoke_parser = commands.add_parser(
+        "invoke",
+        help="run one Lambda event (a JSON file) through the handler and show the response",
+        description=(
+            "Invoke the handler once with EVENT (a JSON file, or - for stdin), as Lambda would, and "
+            "print the response: status, headers, the body decoded for reading, and its size against "
+            "the front door's limit. Exits 1 when AWS would not deliver the response (5xx, too large, "
+            "malformed)."
+        ),
+    )
+    _add_target_arguments(invoke_parser)
+    invoke_parser.add_argument(
+        "event", metavar="EVENT", help="event JSON file, e.g. events/rest-stage-url.json"
+    )
+    invoke_parser.add_argument("--full", action="store_true", help="print the whole body, however long")
+    invoke_parser.add_argument(
+        "--json", dest="as_json", action="store_true", help="print the handler's raw return value as JSON"
+    )
+    return parser
+
+
+def _add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "target",
+        metavar="MODULE:BUILDER",
+        help=(
+            "the app builder (build_app(dash_kwargs) -> Dash), e.g. dash_app:build_app, or a "
+            "handler made with make_lambda_handler, e.g. app:lambda_handler"
+        ),
+    )
+    parser.add_argument(
+        "--app-dir",
+        metavar="DIR",
+        help="directory to import MODULE from; put first on sys.path (default: the current directory)",
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``dash-lambda`` console script and ``python -m dash_lambda``."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "serve":
+            try:
+                door = FrontDoor(
+                    payload=args.payload,
+                    stage=args.stage,
+                    base_path=args.base_path,
+                    multi_value_headers=args.multi_value_headers,
+                )
+            except ValueError as error:
+                parser.error(str(error))
+            if args.multi_value_headers and args.payload != "alb":
+                parser.error("--multi-value-headers is an ALB setting; use it with --payload alb")
+            if not 0 <= args.port <= 65535:
+                parser.error(f"--port must be between 0 and 65535, got {args.port}")
+            options = ServeOptions(
+                spec=args.target,
+                front_door=door,
+                app_dir=args.app_dir,
+                host=args.host,
+                port=args.port,
+                reload=args.reload,
+            )
+            return serve(options)
+        return invoke(args.target, args.event, app_dir=args.app_dir, full=args.full, as_json=args.as_json)
+    except ServeError as error:
+        print(f"dash-lambda: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+# ------------------------------------------------------------------ invoke
+
+
+def invoke(
+    spec: str,
+    event_path: str,
+    *,
+    app_dir: str | None = None,
+    full: bool = False,
+    as_json: bool = False,
+) -> int:
+    """Run one event through the handler and print what the front door would deliver."""
+    event = _read_event(event_path)
+    door = _door_for(event)
+    target = load_target(spec, app_dir)
+    handler = make_handler(target)
+    context = LocalContext()
+    from .errors import UnsupportedEventError
+
+    try:
+        raw = handler(event, context)
+    except UnsupportedEventError as error:
+        raise ServeError(str(error)) from None
+    try:
+        serialized = json.dumps(raw)
+    except (TypeError, ValueError) as error:
+        print(f"response: not JSON-serializable ({error}); Lambda would fail the invocation")
+        return 1
+    if as_json:
+        print(serialized)
+        return 0
+    if door is None:
+        print("event: not an HTTP request (a warm-up ping?)")
+        print(f"response: {json.dumps(raw, indent=2)}")
+        return 0
+    exit_status = 0
+    try:
+        response = decode_response(raw, door)
+    except MalformedResponseError as error:
+        print(f"response: malformed for {door.description}: {error}; AWS would answer 502")
+        return 1
+    print(f"event: {door.description}, {_describe_event(event)}")
+    _print_response(response, raw, full=full)
+    size = len(serialized.encode("utf-8"))
+    limit = door.response_limit
+    margin = limit - size
+    limit_name = "an ALB's" if limit == ALB_RESPONSE_LIMIT else "Lambda's"
+    if margin >= 0:
+        print(
+            f"size: {size:,} bytes serialized; {limit_name} limit is {limit:,} bytes: "
+            f"{margin:,} bytes to spare ({margin / limit:.2%})"
+        )
+    else:
+        print(
+            f"size: {size:,} bytes serialized; {limit_name} limit is {limit:,} bytes: "
+            f"{-margin:,} bytes OVER, AWS would answer 502"
+        )
+        exit_status = 1
+    if response.status >= 500:
+        exit_status = 1
+    return exit_status
+
+
+def _read_event(event_path: str) -> dict[str, Any]:
+    try:
+        text = sys.stdin.read() if event_path == "-" else Path(event_path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ServeError(f"cannot read event file {event_path!r}: {error.strerror}") from None
+    try:
+        event = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ServeError(f"{event_path} is not JSON: {error}") from None
+    if not isinstance(event, dict):
+        raise ServeError(f"{event_path} holds a JSON {type(event).__name__}; a Lambda event is an object")
+    return event
+
+
+def _door_for(event: dict[str, Any]) -> FrontDoor | None:
+    """The front door that sends events like ``event``, for reading its response; None if not HTTP."""
+    context = event.get("requestContext")
+    if isinstance(context, dict) and "elb" in context:
+        return FrontDoor("alb", multi_value_headers="multiValueHeaders" in event)
+    if event.get("version") == "2.0":
+        domain = context.get("domainName", "") if isinstance(context, dict) else ""
+        return FrontDoor("url" if ".lambda-url." in str(domain) else "v2")
+    if "httpMethod" in event:
+        return FrontDoor("v1")
+    return None
+
+
+def _describe_event(event: dict[str, Any]) -> str:
+    context = event.get("requestContext") if isinstance(event.get("requestContext"), dict) else {}
+    assert isinstance(context, dict)
+    if event.get("version") == "2.0":
+        http = context.get("http") if isinstance(context.get("http"), dict) else {}
+        assert isinstance(http, dict)
+        method, path = http.get("method", "?"), event.get("rawPath", "?")
+    else:
+        method = event.get("httpMethod", "?")
+        path = context.get("path") if isinstance(context.get("path"), str) else event.get("path", "?")
+    query = event.get("rawQueryString") or ""
+    return f"{method} {path}{'?' + query if query else ''}"
+
+
+def _print_response(response: LocalResponse, raw: dict[str, Any], *, full: bool) -> None:
+    try:
+        phrase = HTTPStatus(response.status).phrase
+    except ValueError:
+        phrase = ""
+    print(f"status: {response.status} {phrase}".rstrip())
+    print("headers:")
+    for name, value in response.headers:
+        print(f"  {name}: {value}")
+    content_type = response.header("content-type") or "no content type"
+    wire = len(response.body)
+    body, how = _readable_body(response)
+    notes = []
+    if raw.get("isBase64Encoded"):
+        notes.append("base64 in the response")
+    if how:
+        notes.append(f"{how}-decoded from {wire:,} bytes")
+    note = f" ({', '.join(notes)})" if notes else ""
+    if body is None:
+        print(f"body: {content_type}, {wire:,} bytes{note}; binary, not shown")
+        return
+    print(f"body: {content_type}, {len(body.encode('utf-8')):,} bytes{note}:")
+    if full or len(body) <= BODY_PREVIEW_CHARS:
+        print(body)
+    else:
+        print(body[:BODY_PREVIEW_CHARS])
+        print(f"… ({len(body) - BODY_PREVIEW_CHARS:,} more characters; --full shows all)")
+
+
+def _readable_body(response: LocalResponse) -> tuple[str | None, str]:
+    """The body as text for reading, undoing Content-Encoding; None when it is binary."""
+    data = response.body
+    encoding = (response.header("content-encoding") or "").strip().lower()
+    how = ""
+    try:
+        if encoding == "gzip":
+            data, how = gzip.decompress(data), "gzip"
+        elif encoding == "deflate":
+            data, how = zlib.decompress(data), "deflate"
+        elif encoding == "br":
+            import brotli  # optional dependency: dash-lambda[brotli]
+
+            data, how = brotli.decompress(data), "brotli"
+    except ImportError:  # brotli not installed: cannot read it
+        return None, ""
+    except Exception:  # corrupt data: gzip's OSError/EOFError, zlib.error, brotli.error
+        return None, ""
+    content_type = (response.header("content-type") or "").lower()
+    if content_type and not any(marker in content_type for marker in _TEXT_MARKERS):
+        return None, how
+    try:
+        return data.decode("utf-8"), how
+    except UnicodeDecodeError:
+        return None, how
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

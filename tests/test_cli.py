@@ -1,0 +1,252 @@
+"""The ``dash-lambda`` command line: flags, ``invoke``'s report, exit codes."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dash_lambda import cli
+from dash_lambda.local_events import FrontDoor, LocalRequest, build_event
+from dash_lambda.server import ServeOptions
+
+APPS = Path(__file__).resolve().parent / "apps"
+
+
+def write_event(tmp_path: Path, event: dict[str, Any], name: str = "event.json") -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps(event), encoding="utf-8")
+    return str(path)
+
+
+def http_event(path: str, door: FrontDoor | None = None, **request: Any) -> dict[str, Any]:
+    return build_event(LocalRequest("GET", path, **request), door or FrontDoor("v1", stage="Prod"))
+
+
+def run_invoke(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    status = cli.main(["invoke", "--app-dir", str(APPS), *args])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+# ------------------------------------------------------------------ parsing
+
+
+def test_serve_flags_reach_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[ServeOptions] = []
+    monkeypatch.setattr(cli, "serve", lambda options: seen.append(options) or 0)
+    argv = [
+        "serve", "--app-dir", "frontend", "dash_app:build_app", "--payload", "v2", "--stage", "Prod",
+        "--host", "0.0.0.0", "--port", "9000", "--no-reload",
+    ]  # fmt: skip
+    assert cli.main(argv) == 0
+    (options,) = seen
+    assert options.spec == "dash_app:build_app"
+    assert options.app_dir == "frontend"
+    assert options.front_door == FrontDoor("v2", stage="Prod")
+    assert (options.host, options.port, options.reload) == ("0.0.0.0", 9000, False)
+
+
+def test_serve_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[ServeOptions] = []
+    monkeypatch.setattr(cli, "serve", lambda options: seen.append(options) or 0)
+    assert cli.main(["serve", "dash_app:build_app"]) == 0
+    (options,) = seen
+    assert options.front_door == FrontDoor("v1")
+    assert options.app_dir is None
+    assert (options.host, options.port, options.reload) == ("127.0.0.1", 8050, True)
+
+
+def test_serve_base_path_and_alb_multi_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[ServeOptions] = []
+    monkeypatch.setattr(cli, "serve", lambda options: seen.append(options) or 0)
+    cli.main(["serve", "a:b", "--base-path", "/dash/"])
+    cli.main(["serve", "a:b", "--payload", "alb", "--multi-value-headers"])
+    assert seen[0].front_door.url_prefix == "/dash/"
+    assert seen[1].front_door == FrontDoor("alb", multi_value_headers=True)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["serve", "a:b", "--payload", "url", "--stage", "Prod"], "a Function URL has no stage"),
+        (["serve", "a:b", "--stage", "Prod", "--base-path", "dash"], "not both"),
+        (["serve", "a:b", "--multi-value-headers"], "ALB setting"),
+        (["serve", "a:b", "--port", "70000"], "between 0 and 65535"),
+        (["serve", "a:b", "--payload", "v3"], "invalid choice"),
+        (["serve"], "required"),
+        (["invoke", "a:b"], "required"),
+    ],
+)
+def test_usage_errors_exit_2(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        cli.main(argv)
+    assert caught.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_help_lists_every_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["serve", "--help"])
+    text = capsys.readouterr().out
+    for flag in ("--app-dir", "--payload", "--stage", "--base-path", "--host", "--port", "--no-reload"):
+        assert flag in text
+
+
+def test_python_dash_m_and_console_script() -> None:
+    module = subprocess.run(
+        [sys.executable, "-m", "dash_lambda", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert module.returncode == 0 and module.stdout.startswith("dash-lambda ")
+    script = Path(sys.executable).with_name("dash-lambda")
+    assert script.exists(), "the console script comes with the editable install"
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "serve" in result.stdout and "invoke" in result.stdout
+
+
+# ------------------------------------------------------------------- invoke
+
+
+def test_invoke_prints_status_headers_body_and_sizes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = write_event(tmp_path, http_event("/Prod/", headers=[("Accept-Encoding", "gzip")]))
+    status, out, _ = run_invoke(capsys, "local_app:build_app", event)
+    assert status == 0
+    assert out.startswith("event: REST API (payload 1.0), GET /Prod/\n")
+    assert "status: 200 OK" in out
+    assert "  Content-Type: text/html; charset=utf-8" in out
+    assert "gzip-decoded from" in out or "Content-Encoding" not in out
+    assert "<title>Local Server Test</title>" in out  # the body, readable
+    assert "size: " in out and "bytes serialized; Lambda's limit is 6,291,556 bytes" in out
+    assert "bytes to spare" in out
+
+
+def test_invoke_truncates_long_text_and_hides_binary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = write_event(tmp_path, http_event("/Prod/_dash-dependencies"), "deps.json")
+    logo = write_event(tmp_path, http_event("/Prod/logo.png"), "logo.json")
+    _, out, _ = run_invoke(capsys, "local_app:build_app", page)
+    _, full, _ = run_invoke(capsys, "local_app:build_app", page, "--full")
+    assert len(full) >= len(out)
+    _, out, _ = run_invoke(capsys, "local_app:build_app", logo)
+    assert "body: image/png, 70 bytes (base64 in the response); binary, not shown" in out
+
+
+def test_invoke_truncation_note(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    event = write_event(tmp_path, http_event("/Prod/", headers=[("Accept-Encoding", "identity")]))
+    _, out, _ = run_invoke(capsys, "local_app:build_app", event)
+    assert "more characters; --full shows all" in out
+
+
+def test_invoke_every_front_door(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doors = {
+        "HTTP API (payload 2.0)": (FrontDoor("v2", stage="Prod"), "/Prod/cookies"),
+        "Function URL (payload 2.0)": (FrontDoor("url"), "/cookies"),
+        "ALB target group, multi-value headers": (FrontDoor("alb", multi_value_headers=True), "/cookies"),
+    }
+    for name, (door, path) in doors.items():
+        event = write_event(tmp_path, http_event(path, door))
+        status, out, _ = run_invoke(capsys, "local_app:build_app", event)
+        assert status == 0
+        assert f"event: {name}" in out
+        assert "Set-Cookie: first=1; Path=/" in out and "Set-Cookie: second=2; Path=/" in out
+    alb = write_event(tmp_path, http_event("/", FrontDoor("alb")))
+    _, out, _ = run_invoke(capsys, "local_app:build_app", alb)
+    assert "an ALB's limit is 1,000,000 bytes" in out
+
+
+def test_invoke_a_ready_handler(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    event = write_event(tmp_path, http_event("/Prod/x"))
+    status, out, _ = run_invoke(capsys, "local_app:plain_handler", event)
+    assert status == 0 and "plain handler saw /x" in out
+
+
+def test_invoke_gzip_body_is_decoded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = gzip.compress(b"hello " * 100)
+    response = {
+        "statusCode": 200,
+        "headers": {"Content-Type": "text/plain", "Content-Encoding": "gzip"},
+        "body": __import__("base64").b64encode(body).decode(),
+        "isBase64Encoded": True,
+    }
+    module = tmp_path / "gzip_handler.py"
+    module.write_text(f"def handler(event, context):\n    return {response!r}\n")
+    event = write_event(tmp_path, http_event("/Prod/"))
+    status = cli.main(["invoke", "--app-dir", str(tmp_path), "gzip_handler:handler", event])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert f"gzip-decoded from {len(body):,} bytes" in out
+    assert "hello hello" in out
+
+
+def test_invoke_warmup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    event = write_event(tmp_path, {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}})
+    status, out, _ = run_invoke(capsys, "local_app:build_app", event)
+    assert status == 0
+    assert "not an HTTP request" in out and '"warmed"' in out
+
+
+def test_invoke_oversized_response_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    event = write_event(tmp_path, http_event("/Prod/big", query_string="size=5000000"))
+    status, out, _ = run_invoke(capsys, "local_app:build_app", event)
+    # The handler itself refuses it with a clear 500 rather than letting Lambda fail.
+    assert status == 1
+    assert "status: 500" in out
+
+
+def test_invoke_5xx_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    event = write_event(tmp_path, http_event("/Prod/boom"))
+    status, out, _ = run_invoke(capsys, "local_app:build_app", event)
+    assert status == 1 and "status: 500 Internal Server Error" in out
+
+
+def test_invoke_raw_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    event = write_event(tmp_path, http_event("/Prod/health"))
+    status, out, _ = run_invoke(capsys, "local_app:build_app", event, "--json")
+    assert status == 0
+    assert json.loads(out)["body"] == '{"status":"ok"}'
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "is not JSON"),
+        ("[1, 2]", "holds a JSON list"),
+        ('{"Records": [{"eventSource": "aws:sqs"}]}', "dash_lambda handles HTTP events"),
+    ],
+)
+def test_invoke_bad_events_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    path = tmp_path / "event.json"
+    path.write_text(content)
+    status, _, err = run_invoke(capsys, "local_app:build_app", str(path))
+    assert status == 1
+    assert err.count("\n") == 1 and err.startswith("dash-lambda: error: ") and message in err
+
+
+def test_invoke_missing_file(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run_invoke(capsys, "local_app:build_app", "no-such-event.json")
+    assert status == 1 and "cannot read event file 'no-such-event.json'" in err
+
+
+def test_invoke_reads_stdin(tmp_path: Path) -> None:
+    event = json.dumps(http_event("/Prod/health"))
+    result = subprocess.run(
+        [sys.executable, "-m", "dash_lambda", "invoke", "--app-dir", str(APPS), "local_app:build_app", "-"],
+        input=event,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert '{"status":"ok"}' in result.stdout
