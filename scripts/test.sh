@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh --test
-export PATH="$PWD/.venvs/sam/bin:$PWD/.venv/bin:$PATH"
+# The project venv first; the SAM CLI's venv after it, for `sam` only.
+export PATH="$PWD/.venv/bin:$PWD/.venvs/sam/bin:$PATH"
 export SAM_CLI_TELEMETRY=0
-echo "==> ruff"; ruff check src tests frontend benchmarks
-echo "==> mypy --strict"; mypy
-echo "==> pytest"; python -m pytest "$@"
+echo "==> ruff"; .venv/bin/ruff check src tests frontend benchmarks
+echo "==> mypy --strict"; .venv/bin/mypy
+echo "==> pytest"; .venv/bin/python -m pytest "$@"
