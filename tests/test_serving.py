@@ -291,3 +291,15 @@ def test_custom_authorizer_can_refuse_with_its_own_response() -> None:
     )
     assert decode(handler(event_for("function-url", "/", headers={"X-Office": "yes"}), None)).status == 200
     assert decode(handler(event_for("function-url", "/health"), None)).status == 200
+
+
+def test_init_primes_the_first_page_loads_dynamic_requests() -> None:
+    before = len(sample_app.REQUESTS)
+    make_lambda_handler(sample_app.build_app, prefixes=["/Prod/"], basic_auth="ada:s3cret")
+    primed = sample_app.REQUESTS[before:]
+    assert sorted(set(primed)) == ["/", "/_dash-dependencies", "/_dash-layout"]
+    assert len(primed) == 3 * 2 * 3  # rounds, payload formats, routes; past basic auth
+
+    before = len(sample_app.REQUESTS)
+    make_lambda_handler(sample_app.build_app, prefixes=["/Prod/"], prime=False)
+    assert sample_app.REQUESTS[before:] == []

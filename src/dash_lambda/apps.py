@@ -11,7 +11,6 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import dash
@@ -25,13 +24,15 @@ logger = logging.getLogger("dash_lambda")
 AppBuilder = Callable[[dict[str, Any]], dash.Dash]
 
 
-@dataclass(frozen=True, slots=True)
 class BuiltApp:
     """A built Dash app and the WSGI callable that serves it."""
 
-    prefix: str
-    dash_app: dash.Dash
-    wsgi_app: WsgiApp
+    __slots__ = ("dash_app", "prefix", "wsgi_app")
+
+    def __init__(self, prefix: str, dash_app: dash.Dash) -> None:
+        self.prefix = prefix
+        self.dash_app = dash_app
+        self.wsgi_app: WsgiApp = dash_app.server.wsgi_app
 
 
 class AppCache:
@@ -84,7 +85,7 @@ class AppCache:
         # Let exceptions reach the adapter, which logs them and answers with
         # the request id, instead of Flask's HTML error page.
         app.server.config["PROPAGATE_EXCEPTIONS"] = True
-        built = BuiltApp(prefix=prefix, dash_app=app, wsgi_app=app.server.wsgi_app)
+        built = BuiltApp(prefix, app)
         self._apps[prefix] = built
         while len(self._apps) > self._max_apps:
             evicted, _ = self._apps.popitem(last=False)

@@ -12,18 +12,24 @@ import binascii
 import hmac
 from base64 import b64decode
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 
 from .sources.base import HttpRequest
 
 
-@dataclass(frozen=True, slots=True)
 class Refusal:
-    """The response an authorizer gives instead of the app's."""
+    """The response an authorizer gives instead of the app's: status, text, extra headers."""
 
-    status: int = 403
-    message: str = "Forbidden"
-    headers: Mapping[str, str] = field(default_factory=dict)
+    __slots__ = ("headers", "message", "status")
+
+    def __init__(
+        self, status: int = 403, message: str = "Forbidden", headers: Mapping[str, str] | None = None
+    ) -> None:
+        self.status = status
+        self.message = message
+        self.headers: Mapping[str, str] = dict(headers or {})
+
+    def __repr__(self) -> str:
+        return f"Refusal({self.status}, {self.message!r}, {dict(self.headers)!r})"
 
 
 Authorizer = Callable[[HttpRequest], "Refusal | None"]

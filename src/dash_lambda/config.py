@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from .prefix import normalize_prefix
 
@@ -32,19 +31,49 @@ class ConfigError(ValueError):
     """An option or environment variable has a value the adapter cannot use."""
 
 
-@dataclass(frozen=True, slots=True)
 class Settings:
-    """Resolved options of one handler."""
+    """Resolved options of one handler (see :func:`resolve`)."""
 
-    prefix: str | None
-    prefixes: tuple[str, ...]
-    max_apps: int
-    compress: bool
-    compress_min_bytes: int
-    static_cache_bytes: int
-    health_path: str | None
-    basic_auth: str | None
-    prime: bool
+    # A plain class, not a dataclass: the decorator alone would cost about a
+    # millisecond of every cold start.
+    __slots__ = (
+        "basic_auth",
+        "compress",
+        "compress_min_bytes",
+        "health_path",
+        "max_apps",
+        "prefix",
+        "prefixes",
+        "prime",
+        "static_cache_bytes",
+    )
+
+    def __init__(
+        self,
+        *,
+        prefix: str | None,
+        prefixes: tuple[str, ...],
+        max_apps: int,
+        compress: bool,
+        compress_min_bytes: int,
+        static_cache_bytes: int,
+        health_path: str | None,
+        basic_auth: str | None,
+        prime: bool,
+    ) -> None:
+        self.prefix = prefix
+        self.prefixes = prefixes
+        self.max_apps = max_apps
+        self.compress = compress
+        self.compress_min_bytes = compress_min_bytes
+        self.static_cache_bytes = static_cache_bytes
+        self.health_path = health_path
+        self.basic_auth = basic_auth
+        self.prime = prime
+
+    def __repr__(self) -> str:
+        shown = {name: getattr(self, name) for name in self.__slots__ if name != "basic_auth"}
+        return f"Settings({shown}, basic_auth={'set' if self.basic_auth else None})"
 
 
 def resolve(

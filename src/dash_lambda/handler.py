@@ -9,9 +9,7 @@ source's shape; only a non-HTTP event raises.
 
 from __future__ import annotations
 
-import io
 import logging
-import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -24,10 +22,10 @@ from .encoding import negotiate
 from .errors import MalformedEventError, UnsupportedEventError
 from .invocation import enter, leave
 from .limits import oversize, too_large_message
-from .responses import CompressionPolicy, WsgiApp, call_wsgi, encode_body
+from .responses import CompressionPolicy, call_wsgi, encode_body
 from .sources import find_source
 from .sources.base import HttpRequest, Response
-from .static_cache import StaticResponseCache
+from .static_cache import StaticResponseCache, is_static_path
 from .warmup import is_warmup
 
 logger = logging.getLogger("dash_lambda")
@@ -67,15 +65,32 @@ class LambdaHandler:
         for prefix in expected:
             if prefix not in self._apps:
                 started = time.perf_counter()
-                built = self._apps.get(prefix)
+                self._apps.get(prefix)
                 if self.settings.prime:
-                    _prime(built.wsgi_app)
+                    self._prime(prefix)
                 logger.info(
                     "dash_lambda: app for %s ready in %.0f ms",
                     prefix,
                     (time.perf_counter() - started) * 1000,
                 )
         return self._apps.prefixes
+
+    def _prime(self, prefix: str) -> None:
+        """Serve a first page load's dynamic requests a few times, past auth (see :func:`priming_events`)."""
+        events = priming_events(prefix)
+        for _ in range(_PRIME_ROUNDS):
+            for event in events:
+                source = find_source(event)
+                assert source is not None
+                response = self._serve(source.parse(event), event, None)
+                if response.get("statusCode") != 200:
+                    logger.warning(
+                        "dash_lambda: priming %s%s got %s",
+                        prefix,
+                        event.get("path") or event.get("rawPath"),
+                        response.get("statusCode"),
+                    )
+                    return
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         if not isinstance(event, dict):
@@ -138,16 +153,17 @@ class LambdaHandler:
             )
         finally:
             leave(token)
-        headers, body, is_base64 = encode_body(answer, coding, self._policy)
+        cacheable = key is not None and is_static_path(request.app_path)
+        headers, body, is_base64 = encode_body(answer, coding, self._policy, cacheable=cacheable)
         response = source.make_response(event, answer.status, headers, body, is_base64)
-        size = oversize(response, source.response_limit)
+        size = oversize(response, source.response_limit, None if is_base64 else answer.body)
         if size is not None:
             message = too_large_message(
                 size, source.response_limit, _door(source.name), prefix.rstrip("/") + request.app_path
             )
             logger.error("dash_lambda: %s", message)
             return source.json_response(event, 500, {"message": message})
-        if key is not None:
+        if cacheable:
             self._static.offer(key, request.app_path, response)
         return response
 
@@ -217,28 +233,61 @@ def _register_before_snapshot(hook: Callable[[], object]) -> None:
     register_before_snapshot(hook)
 
 
-def _prime(wsgi_app: WsgiApp) -> None:
-    """Serve the index once so Flask, Jinja and the layout are warm."""
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": "/",
-        "QUERY_STRING": "",
-        "SERVER_NAME": "localhost",
-        "SERVER_PORT": "443",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_ACCEPT": "text/html",
-        "wsgi.url_scheme": "https",
-        "wsgi.input": io.BytesIO(),
-        "wsgi.errors": sys.stderr,
-        "wsgi.version": (1, 0),
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
-    try:
-        call_wsgi(wsgi_app, environ)
-    except Exception:
-        logger.warning("dash_lambda: priming the index page failed", exc_info=True)
+#: ``requestContext.requestId`` of the requests the handler sends itself when priming.
+PRIME_REQUEST_ID = "dash-lambda-prime"
+_PRIME_ROUNDS = 3
+
+
+def priming_events(prefix: str) -> list[dict[str, Any]]:
+    """GETs of the index, the layout and the dependencies under ``prefix``, in both payload formats.
+
+    Sent through the whole handler with a browser's Accept-Encoding, they run
+    every code path a first page load runs (event parsing, apig-wsgi,
+    compression, encoding), so the first real request finds them warm.
+    """
+    base = prefix.rstrip("/")
+    headers = {"accept": "*/*", "accept-encoding": "gzip, deflate, br", "user-agent": PRIME_REQUEST_ID}
+    events: list[dict[str, Any]] = []
+    for path in ("/", "/_dash-layout", "/_dash-dependencies"):
+        proxy = path.lstrip("/")
+        resource = "/{proxy+}" if proxy else "/"
+        events.append(
+            {
+                "resource": resource,
+                "path": path,
+                "httpMethod": "GET",
+                "headers": headers,
+                "multiValueHeaders": {name: [value] for name, value in headers.items()},
+                "queryStringParameters": None,
+                "multiValueQueryStringParameters": None,
+                "pathParameters": {"proxy": proxy} if proxy else None,
+                "requestContext": {"path": base + path, "requestId": PRIME_REQUEST_ID, "stage": "prime"},
+                "body": None,
+                "isBase64Encoded": False,
+            }
+        )
+        events.append(
+            {
+                "version": "2.0",
+                "routeKey": f"ANY {resource}",
+                "rawPath": base + path,
+                "rawQueryString": "",
+                "headers": headers,
+                "pathParameters": {"proxy": proxy} if proxy else {},
+                "requestContext": {
+                    "http": {
+                        "method": "GET",
+                        "path": base + path,
+                        "protocol": "HTTP/1.1",
+                        "sourceIp": "127.0.0.1",
+                    },
+                    "requestId": PRIME_REQUEST_ID,
+                    "stage": "$default",
+                },
+                "isBase64Encoded": False,
+            }
+        )
+    return events
 
 
 def _refuse(request: HttpRequest, refusal: Refusal) -> Response:

@@ -8,7 +8,7 @@ requests of the threaded local server apart.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import Any, NamedTuple
+from typing import Any
 
 from .errors import DashLambdaError
 
@@ -17,10 +17,8 @@ class OutsideInvocationError(DashLambdaError, RuntimeError):
     """:func:`current_event` or :func:`current_context` was called outside a request."""
 
 
-class Invocation(NamedTuple):
-    event: dict[str, Any]
-    context: Any
-
+#: (event, context) of the request being served.
+Invocation = tuple[dict[str, Any], Any]
 
 _current: ContextVar[Invocation | None] = ContextVar("dash_lambda_invocation", default=None)
 
@@ -31,7 +29,7 @@ def current_event() -> dict[str, Any]:
     Call it from a Dash callback or layout function, e.g. to read
     ``requestContext.authorizer`` claims or the source IP.
     """
-    return _get().event
+    return _get()[0]
 
 
 def current_context() -> Any:
@@ -40,7 +38,7 @@ def current_context() -> Any:
     It has ``aws_request_id``, ``get_remaining_time_in_millis()`` and the
     other attributes of the Python runtime's context.
     """
-    return _get().context
+    return _get()[1]
 
 
 def _get() -> Invocation:
@@ -55,7 +53,7 @@ def _get() -> Invocation:
 
 def enter(event: dict[str, Any], context: Any) -> Any:
     """Make ``event`` and ``context`` current; returns the token for :func:`leave`."""
-    return _current.set(Invocation(event, context))
+    return _current.set((event, context))
 
 
 def leave(token: Any) -> None:

@@ -17,13 +17,14 @@ _WORST_ESCAPE = 6
 _ENVELOPE_ALLOWANCE = 128 * 1024
 
 
-def oversize(response: dict[str, Any], limit: int) -> int | None:
+def oversize(response: dict[str, Any], limit: int, raw: bytes | None = None) -> int | None:
     """Return the response's serialized size if it exceeds ``limit``, else ``None``.
 
     Cheap where it can be: a base64 body is ASCII with nothing to escape, and
-    a text body whose six-fold worst case fits is not scanned at all.  Only
-    text between ``limit / 6`` and ``limit`` is serialized to count it (about
-    3 ms per MB, and static files are measured once, then cached).
+    a text body whose six-fold worst case fits is not scanned at all.  For
+    text between ``limit / 6`` and ``limit``, ``raw`` (the body's UTF-8
+    bytes) gives a tighter bound at C speed (about 0.7 ms per MB); only when
+    that bound is over the limit is the body serialized to count it exactly.
     """
     body = response.get("body") or ""
     if isinstance(body, str) and len(body) * _WORST_ESCAPE + _ENVELOPE_ALLOWANCE <= limit:
@@ -37,9 +38,26 @@ def oversize(response: dict[str, Any], limit: int) -> int | None:
         return None
     elif envelope + len(body) > limit:
         size = envelope + len(body)  # already over before escaping is counted
+    elif raw is not None and envelope + _escaped_bound(body, raw) <= limit:
+        return None
     else:
         size = envelope + len(json.dumps(body))
     return size if size > limit else None
+
+
+#: Bytes JSON escapes: the control characters, DEL, the quote and the backslash.
+_ESCAPED = bytes([*range(0x20), 0x7F]) + b'"\\'
+
+
+def _escaped_bound(text: str, raw: bytes) -> int:
+    """An upper bound of ``len(json.dumps(text))`` from its UTF-8 bytes ``raw``.
+
+    Each escaped ASCII byte grows to at most six characters (+5); each
+    non-ASCII character to at most twelve (a surrogate pair), which five per
+    extra UTF-8 byte always covers (+5 for 2 bytes, +10 for 3, +15 for 4).
+    """
+    escaped = len(raw) - len(raw.translate(None, _ESCAPED))
+    return 2 + len(text) + 5 * escaped + 5 * (len(raw) - len(text))
 
 
 def too_large_message(size: int, limit: int, door: str, path: str) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from base64 import b64encode
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from .encoding import compress, is_text
@@ -19,13 +18,15 @@ Headers = list[tuple[str, str]]
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-@dataclass(slots=True)
 class WsgiResponse:
     """What the WSGI app answered."""
 
-    status: int
-    headers: Headers
-    body: bytes
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: Headers, body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
 
 
 def call_wsgi(app: WsgiApp, environ: dict[str, Any]) -> WsgiResponse:
@@ -51,24 +52,29 @@ def call_wsgi(app: WsgiApp, environ: dict[str, Any]) -> WsgiResponse:
     return WsgiResponse(int(status[:3]), list(headers), body)
 
 
-@dataclass(frozen=True, slots=True)
 class CompressionPolicy:
-    """When the adapter compresses a response body."""
+    """When the adapter compresses a response body.
 
-    enabled: bool = True
-    #: Smaller bodies are sent as they are: compressing them saves less than
-    #: the base64 encoding a compressed body needs adds.
-    min_size: int = 1024
+    Bodies under ``min_size`` are sent as they are: compressing them saves
+    less than the base64 encoding a compressed body needs adds.
+    """
+
+    __slots__ = ("enabled", "min_size")
+
+    def __init__(self, enabled: bool = True, min_size: int = 1024) -> None:
+        self.enabled = enabled
+        self.min_size = min_size
 
 
 def encode_body(
-    response: WsgiResponse, coding: str | None, policy: CompressionPolicy
+    response: WsgiResponse, coding: str | None, policy: CompressionPolicy, *, cacheable: bool = False
 ) -> tuple[Headers, str, bool]:
     """Return (headers, body text, is base64) for the proxy response.
 
     Text stays text; a compressed or binary body is base64-encoded, as
     API Gateway, Function URLs and ALBs require.  A body that claims to be
-    text but is not UTF-8 is sent as base64 too rather than lost.
+    text but is not UTF-8 is sent as base64 too rather than lost.  A
+    ``cacheable`` body is compressed once, so harder.
     """
     headers = response.headers
     content_type = content_encoding = cache_control = ""
@@ -89,7 +95,7 @@ def encode_body(
         and len(body) >= policy.min_size
         and "no-transform" not in cache_control
     ):
-        body = compress(body, coding)
+        body = compress(body, coding, once=cacheable)
         headers = _mark_encoded(headers, coding, len(body))
         content_encoding = coding
     if text and not content_encoding:

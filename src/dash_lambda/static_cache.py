@@ -9,6 +9,7 @@ Flask, compression and encoding.  The cache is bounded in bytes, LRU.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
@@ -19,7 +20,7 @@ STATIC_PATH_PREFIXES = ("/_dash-component-suites/", "/assets/", "/_favicon.ico")
 
 
 class StaticResponseCache:
-    """LRU of immutable GET responses, at most ``max_bytes`` of bodies."""
+    """LRU of immutable GET responses whose bodies take at most ``max_bytes`` of memory."""
 
     def __init__(self, max_bytes: int) -> None:
         self._max_bytes = max_bytes
@@ -46,7 +47,7 @@ class StaticResponseCache:
         """Keep ``response`` if it is a cacheable answer to a static path."""
         if self._max_bytes <= 0 or not _cacheable(path, response):
             return
-        size = len(response.get("body") or "")
+        size = _memory(response)
         if size > self._max_bytes:
             return
         with self._lock:
@@ -56,13 +57,23 @@ class StaticResponseCache:
             self._bytes += size
             while self._bytes > self._max_bytes:
                 _, evicted = self._entries.popitem(last=False)
-                self._bytes -= len(evicted.get("body") or "")
+                self._bytes -= _memory(evicted)
+
+
+def is_static_path(path: str) -> bool:
+    """Whether ``path`` (below the routes prefix) names a file that cannot change in a sandbox."""
+    return path.startswith(STATIC_PATH_PREFIXES)
+
+
+def _memory(response: dict[str, Any]) -> int:
+    """Memory the body takes: a str with one non-ASCII character uses 2-4 bytes per character."""
+    return sys.getsizeof(response.get("body") or "")
 
 
 def _cacheable(path: str, response: dict[str, Any]) -> bool:
     if response.get("statusCode") != 200 or response.get("cookies"):
         return False
-    if not path.startswith(STATIC_PATH_PREFIXES):
+    if not is_static_path(path):
         return False
     for name in response.get("multiValueHeaders") or response.get("headers") or {}:
         if name.lower() == "set-cookie":

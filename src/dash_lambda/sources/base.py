@@ -14,7 +14,6 @@ import json
 from abc import ABC, abstractmethod
 from base64 import b64decode
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import MalformedEventError
@@ -26,23 +25,45 @@ Response = dict[str, Any]
 LAMBDA_RESPONSE_LIMIT = 6_291_556
 
 
-@dataclass(slots=True)
 class HttpRequest:
     """What the adapter needs to know about one HTTP event."""
 
-    source: EventSource
-    #: External prefix the browser sees, e.g. ``/Prod/`` or ``/``.
-    prefix: str
-    #: Path the Dash app routes on, without the prefix.
-    app_path: str
-    method: str
-    query: str
-    #: The event handed to apig-wsgi: a shallow copy with the path rewritten.
-    wsgi_event: Event
-    #: The request's single-value headers, as the event spelled them.
-    headers: Mapping[str, str]
-    #: Whether ``headers`` already has lower-case names (payload 2.0).
-    headers_lowercase: bool = False
+    __slots__ = (
+        "app_path",
+        "headers",
+        "headers_lowercase",
+        "method",
+        "prefix",
+        "query",
+        "source",
+        "wsgi_event",
+    )
+
+    def __init__(
+        self,
+        *,
+        source: EventSource,
+        prefix: str,
+        app_path: str,
+        method: str,
+        query: str,
+        wsgi_event: Event,
+        headers: Mapping[str, str],
+        headers_lowercase: bool = False,
+    ) -> None:
+        self.source = source
+        #: External prefix the browser sees, e.g. ``/Prod/`` or ``/``.
+        self.prefix = prefix
+        #: Path the Dash app routes on, without the prefix.
+        self.app_path = app_path
+        self.method = method
+        self.query = query
+        #: The event handed to apig-wsgi: the event, or a shallow copy with the path rewritten.
+        self.wsgi_event = wsgi_event
+        #: The request's single-value headers, as the event spelled them.
+        self.headers = headers
+        #: Whether ``headers`` already has lower-case names (payload 2.0).
+        self.headers_lowercase = headers_lowercase
 
     def header(self, name: str) -> str | None:
         """Return a request header by its lower-case ``name``, whatever case it arrived in."""
