@@ -303,3 +303,11 @@ def test_init_primes_the_first_page_loads_dynamic_requests() -> None:
     before = len(sample_app.REQUESTS)
     make_lambda_handler(sample_app.build_app, prefixes=["/Prod/"], prime=False)
     assert sample_app.REQUESTS[before:] == []
+
+
+def test_compression_threshold_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
+    event = event_for("http-api-default", "/big", query={"size": "1500"}, headers={"Accept-Encoding": "gzip"})
+    assert decode(make_lambda_handler(sample_app.build_app)(event, None)).header("content-encoding") is None
+    monkeypatch.setenv("DASH_LAMBDA_COMPRESS_MIN_BYTES", "1000")
+    compressed = decode(make_lambda_handler(sample_app.build_app)(event, None))
+    assert compressed.header("content-encoding") == "gzip" and len(compressed.body) == 1500

@@ -175,7 +175,7 @@ def make_lambda_handler(
     prefixes: Sequence[str] = (),
     max_apps: int = 4,
     compress: bool = True,
-    compress_min_bytes: int = 1024,
+    compress_min_bytes: int = 2048,
     static_cache_mb: float = 64,
     health_path: str | None = "/health",
     basic_auth: str | None = None,

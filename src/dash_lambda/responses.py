@@ -55,13 +55,13 @@ def call_wsgi(app: WsgiApp, environ: dict[str, Any]) -> WsgiResponse:
 class CompressionPolicy:
     """When the adapter compresses a response body.
 
-    Bodies under ``min_size`` are sent as they are: compressing them saves
-    less than the base64 encoding a compressed body needs adds.
+    Bodies under ``min_size`` are sent as they are: what compressing them
+    saves fits in a packet or two, and base64 takes back a third of it.
     """
 
     __slots__ = ("enabled", "min_size")
 
-    def __init__(self, enabled: bool = True, min_size: int = 1024) -> None:
+    def __init__(self, enabled: bool = True, min_size: int = 2048) -> None:
         self.enabled = enabled
         self.min_size = min_size
 

@@ -522,6 +522,7 @@ def serve(options: ServeOptions) -> int:
             app,
             use_reloader=True,
             reloader_type="stat",
+            extra_files=_asset_files(options.app_dir),
             threaded=True,
             request_handler=_RequestHandler,
         )
@@ -544,6 +545,12 @@ def serve(options: ServeOptions) -> int:
     finally:
         server.server_close()
     return 0
+
+
+def _asset_files(app_dir: str | os.PathLike[str] | None) -> list[str]:
+    """Files under the app's ``assets/``, watched too: the handler caches them like a sandbox does."""
+    assets = resolve_app_dir(app_dir) / "assets"
+    return [str(path) for path in assets.rglob("*") if path.is_file()] if assets.is_dir() else []
 
 
 def _load_app(options: ServeOptions, port: int, *, in_reloader_child: bool) -> WSGIApp:
