@@ -311,3 +311,14 @@ def test_compression_threshold_is_configurable(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("DASH_LAMBDA_COMPRESS_MIN_BYTES", "1000")
     compressed = decode(make_lambda_handler(sample_app.build_app)(event, None))
     assert compressed.header("content-encoding") == "gzip" and len(compressed.body) == 1500
+
+
+def test_an_authorizer_that_raises_gives_500_with_the_request_id(caplog: pytest.LogCaptureFixture) -> None:
+    def broken(request: HttpRequest) -> Refusal | None:
+        raise LookupError("token service down")
+
+    handler = make_lambda_handler(sample_app.build_app, authorizers=[broken])
+    response = decode(handler(event_for("rest-stage-url", "/"), FakeContext("auth-req-7")))
+    assert response.status == 500 and "auth-req-7" in response.text
+    assert "token service down" not in response.text
+    assert "the authorizer failed" in caplog.text and "token service down" in caplog.text

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .apps import AppBuilder, AppCache
-from .auth import Authorizer, BasicAuth, Refusal
+from .auth import Authorizer, BasicAuth
 from .config import Settings, resolve
 from .encoding import negotiate
 from .errors import MalformedEventError, UnsupportedEventError
@@ -113,9 +113,17 @@ class LambdaHandler:
                 event, 200, {"Content-Type": "application/json", **_NO_STORE}, '{"status":"ok"}'
             )
         for authorize in self._authorizers:
-            refusal = authorize(request)
+            try:
+                refusal = authorize(request)
+            except Exception:
+                return _internal_error(request, event, context, "authorizer")
             if refusal is not None:
-                return _refuse(request, refusal)
+                return request.source.text_response(
+                    event,
+                    refusal.status,
+                    {"Content-Type": "text/plain; charset=utf-8", **_NO_STORE, **refusal.headers},
+                    refusal.message,
+                )
         return self._serve(request, event, context)
 
     def _serve(self, request: HttpRequest, event: dict[str, Any], context: Any) -> Response:
@@ -126,8 +134,8 @@ class LambdaHandler:
             if self._policy.enabled and request.method != "HEAD"
             else None
         )
-        key = None
-        if request.method == "GET":
+        cacheable = request.method == "GET" and is_static_path(request.app_path)
+        if cacheable:
             key = (source.name, "multiValueHeaders" in event, prefix, request.app_path, request.query, coding)
             cached = self._static.get(key)
             if cached is not None:
@@ -137,23 +145,9 @@ class LambdaHandler:
             app = self._apps.get(prefix)
             answer = call_wsgi(app.wsgi_app, source.make_environ(request, context))
         except Exception:
-            request_id = _request_id(event, context)
-            logger.exception(
-                "dash_lambda: %s %s%s failed (request id %s)",
-                request.method,
-                prefix.rstrip("/"),
-                request.app_path,
-                request_id,
-            )
-            return source.text_response(
-                event,
-                500,
-                {"Content-Type": "text/plain; charset=utf-8", **_NO_STORE},
-                f"Internal Server Error (request id {request_id}). The traceback is in the function's log.",
-            )
+            return _internal_error(request, event, context, "app")
         finally:
             leave(token)
-        cacheable = key is not None and is_static_path(request.app_path)
         headers, body, is_base64 = encode_body(answer, coding, self._policy, cacheable=cacheable)
         response = source.make_response(event, answer.status, headers, body, is_base64)
         size = oversize(response, source.response_limit, None if is_base64 else answer.body)
@@ -290,12 +284,22 @@ def priming_events(prefix: str) -> list[dict[str, Any]]:
     return events
 
 
-def _refuse(request: HttpRequest, refusal: Refusal) -> Response:
+def _internal_error(request: HttpRequest, event: dict[str, Any], context: Any, culprit: str) -> Response:
+    """Log the exception being handled with the request id; answer 500 naming only the id."""
+    request_id = _request_id(event, context)
+    logger.exception(
+        "dash_lambda: the %s failed on %s %s%s (request id %s)",
+        culprit,
+        request.method,
+        request.prefix.rstrip("/"),
+        request.app_path,
+        request_id,
+    )
     return request.source.text_response(
-        request.wsgi_event,
-        refusal.status,
-        {"Content-Type": "text/plain; charset=utf-8", **_NO_STORE, **refusal.headers},
-        refusal.message,
+        event,
+        500,
+        {"Content-Type": "text/plain; charset=utf-8", **_NO_STORE},
+        f"Internal Server Error (request id {request_id}). The traceback is in the function's log.",
     )
 
 
