@@ -322,3 +322,25 @@ def test_an_authorizer_that_raises_gives_500_with_the_request_id(caplog: pytest.
     assert response.status == 500 and "auth-req-7" in response.text
     assert "token service down" not in response.text
     assert "the authorizer failed" in caplog.text and "token service down" in caplog.text
+
+
+def test_snapstart_hook_is_registered_when_the_runtime_offers_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``snapshot_restore_py`` exists only in Lambda's runtime; a stand-in module records the hook."""
+    import sys
+    import types
+
+    hooks: list[object] = []
+    runtime = types.ModuleType("snapshot_restore_py")
+    runtime.register_before_snapshot = hooks.append  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", runtime)
+
+    handler = make_lambda_handler(sample_app.build_app, prefixes=["/Prod/"], prime=False)
+    assert hooks == [handler.warm]
+    handler._apps._apps.clear()  # as if restored without the app
+    hooks[0]()  # type: ignore[operator]
+    assert handler.built_prefixes == ["/Prod/"]
+
+    monkeypatch.delitem(sys.modules, "snapshot_restore_py")
+    hooks.clear()
+    make_lambda_handler(sample_app.build_app, prefixes=["/Prod/"], prime=False)  # outside Lambda
+    assert hooks == []
