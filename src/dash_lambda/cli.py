@@ -27,7 +27,8 @@ from .local_events import (
     MalformedResponseError,
     decode_response,
 )
-from .server import ServeError, ServeOptions, load_target, make_handler, serve
+from .server import ServeOptions, serve
+from .targets import ServeError, load_target, make_handler
 
 #: Characters of a text body ``invoke`` prints before truncating (``--full`` shows all).
 BODY_PREVIEW_CHARS = 2000
