@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what the project needs, once: the project venv (.venv), and with
-# --test also the SAM CLI in its own venv (.venvs/sam; it pins its own Flask)
-# and Debian's Chromium + ChromeDriver for the browser tests.
+# --test also its dev tools, the SAM CLI in its own venv (.venvs/sam; it pins
+# its own Flask) and Debian's Chromium + ChromeDriver for the browser tests.
 # Safe to run again: each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,14 +12,16 @@ PYTHON=${PYTHON:-python3}
 
 stamp_ok() { [[ -f "$1" ]] && [[ "$(cat "$1")" == "$2" ]]; }
 
-# The project itself, editable, with its development tools.
+# The project itself, editable: with its development tools for the tests,
+# with only what serving needs otherwise (a newcomer's first command is quick).
 deps_hash=$(sha256sum pyproject.toml | cut -c1-16)
-if ! stamp_ok .venv/.installed "$deps_hash"; then
-    echo "==> installing dash-lambda and its dev tools into .venv"
+if $want_test; then extras=dev; else extras=brotli; fi
+if ! stamp_ok .venv/.installed-dev "$deps_hash" && ! stamp_ok ".venv/.installed-$extras" "$deps_hash"; then
+    echo "==> installing dash-lambda[$extras] into .venv"
     [[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e ".[dev]"
-    echo "$deps_hash" > .venv/.installed
+    .venv/bin/python -m pip install --quiet -e ".[$extras]"
+    echo "$deps_hash" > ".venv/.installed-$extras"
 fi
 
 $want_test || exit 0
