@@ -217,6 +217,11 @@ def check_body(event: Mapping[str, Any]) -> None:
             raise MalformedEventError("body is marked isBase64Encoded but is not base64") from None
 
 
+def text_or_none(value: object) -> str | None:
+    """``value`` if it is a string: the optional string fields of an event, made hashable."""
+    return value if type(value) is str else None
+
+
 def check_path(path: Any, where: str) -> str:
     """A request path must be a string starting with ``/``."""
     if not isinstance(path, str) or not path.startswith("/"):

@@ -9,6 +9,7 @@ mapping key, which only a ``{proxy+}`` route can reveal.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from apig_wsgi import get_environ_v2
@@ -27,6 +28,7 @@ from .base import (
     join_repeated,
     optional,
     require,
+    text_or_none,
 )
 
 _HTTP_DEFAULTS = {"protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"}
@@ -57,10 +59,9 @@ class PayloadV2Source(EventSource):
 
         prefix, routed = _prefix_and_route(
             raw_path,
-            context.get("stage"),
+            text_or_none(context.get("stage")),
             app_path_from_proxy(path_parameters.get("proxy"), event.get("routeKey")),
         )
-        routed = wsgi_safe(routed)
         # apig-wsgi reads these keys unconditionally; console and hand-written
         # test events often leave them out.  Copy the event only to fill them.
         fixes: dict[str, Any] = {}
@@ -112,11 +113,20 @@ class PayloadV2Source(EventSource):
         }
 
 
-def _prefix_and_route(raw_path: str, stage: object, app_path: str | None) -> tuple[str, str]:
-    """Return (external prefix, path the app routes on) for a payload 2.0 event."""
+@lru_cache(maxsize=1024)
+def _prefix_and_route(raw_path: str, stage: str | None, app_path: str | None) -> tuple[str, str]:
+    """Return (external prefix, path the app routes on, made WSGI-safe) for a payload 2.0 event.
+
+    Cached: an app has few distinct paths, and every request needs this.
+    """
+    prefix, routed = _split(raw_path, stage, app_path)
+    return prefix, wsgi_safe(routed)
+
+
+def _split(raw_path: str, stage: str | None, app_path: str | None) -> tuple[str, str]:
     if app_path is not None:
         prefix = split_external_path(raw_path, app_path)
         if prefix is not None:
             head = prefix.rstrip("/")
             return prefix, (raw_path[len(head) :] or ROOT) if raw_path.startswith(head) else app_path
-    return strip_stage(raw_path, stage if isinstance(stage, str) else None)
+    return strip_stage(raw_path, stage)

@@ -13,6 +13,7 @@ The same event shape arrives through three doors that need three prefixes:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from apig_wsgi import get_environ_v1
@@ -31,6 +32,7 @@ from .base import (
     group_repeated,
     optional,
     require,
+    text_or_none,
 )
 
 
@@ -62,12 +64,11 @@ class RestApiSource(EventSource):
         check_body(event)
 
         prefix, routed = _prefix_and_route(
-            path=path,
-            context_path=context.get("path"),
-            stage=context.get("stage"),
-            app_path=app_path_from_proxy(path_parameters.get("proxy"), event.get("resource")),
+            path,
+            text_or_none(context.get("path")),
+            text_or_none(context.get("stage")),
+            app_path_from_proxy(path_parameters.get("proxy"), event.get("resource")),
         )
-        routed = wsgi_safe(routed)
         wsgi_event = event if routed == path else {**event, "path": routed}
         return HttpRequest(
             source=self,
@@ -101,13 +102,22 @@ class RestApiSource(EventSource):
         }
 
 
+@lru_cache(maxsize=1024)
 def _prefix_and_route(
-    *, path: str, context_path: object, stage: object, app_path: str | None
+    path: str, context_path: str | None, stage: str | None, app_path: str | None
 ) -> tuple[str, str]:
-    """Return (external prefix, path the app routes on) for a REST event."""
+    """Return (external prefix, path the app routes on, made WSGI-safe) for a REST event.
+
+    Cached: an app has few distinct paths, and every request needs this.
+    """
+    prefix, routed = _split(path, context_path, stage, app_path)
+    return prefix, wsgi_safe(routed)
+
+
+def _split(path: str, context_path: str | None, stage: str | None, app_path: str | None) -> tuple[str, str]:
     external = (
         context_path
-        if isinstance(context_path, str) and context_path.startswith("/") and "{" not in context_path
+        if context_path is not None and context_path.startswith("/") and "{" not in context_path
         else path  # sam local puts the route template here, not the URL
     )
     if app_path is not None:
@@ -118,7 +128,7 @@ def _prefix_and_route(
                 return prefix, path
             head = base.rstrip("/")
             return prefix, (path[len(head) :] or ROOT) if path.startswith(head) else app_path
-    prefix, _ = strip_stage(external, stage if isinstance(stage, str) else None)
+    prefix, _ = strip_stage(external, stage)
     return prefix, path
 
 
