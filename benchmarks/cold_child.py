@@ -44,13 +44,6 @@ def main() -> None:
         handler = make_lambda_handler(build_app)
     else:
         handler = make_lambda_handler(build_app, prefixes=["/Prod/"])
-        if scenario == "replay":
-            # A simulation of fuller priming at init (not what the library does):
-            # the page's first requests, through the whole handler, several times.
-            for _ in range(spec["replay"]):
-                for name, event in page:
-                    if name in spec["replay_routes"]:
-                        handler(copy.deepcopy(event), context)
     t2 = time.perf_counter()
 
     first: dict[str, float] = {}
