@@ -174,6 +174,17 @@ def callback_body(output: str, inputs: list[dict[str, Any]], state: list[Any] | 
     )
 
 
+def callback_event(name: str, output: str, inputs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The fixture ``name`` as the renderer's ``_dash-update-component`` POST for ``output``."""
+    return event_for(
+        name,
+        "/_dash-update-component",
+        method="POST",
+        body=callback_body(output, inputs),
+        headers={"Content-Type": "application/json"},
+    )
+
+
 class FakeContext:
     """The attributes of the Python runtime's context object the adapter reads."""
 

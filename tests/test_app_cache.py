@@ -5,25 +5,14 @@ from __future__ import annotations
 import dash
 import pytest
 from apps import sample_app
-from lambda_events import FakeContext, callback_body, dash_config, decode, event_for, find_component
+from lambda_events import FakeContext, callback_event, dash_config, decode, event_for, find_component
 
 from dash_lambda import BuilderError, make_lambda_handler
 
 
 def update(handler, door: str, output: str, component: str, prop: str, value: object):  # type: ignore[no-untyped-def]
-    body = callback_body(output, [{"id": component, "property": prop, "value": value}])
-    return decode(
-        handler(
-            event_for(
-                door,
-                "/_dash-update-component",
-                method="POST",
-                body=body,
-                headers={"Content-Type": "application/json"},
-            ),
-            FakeContext(),
-        )
-    )
+    inputs = [{"id": component, "property": prop, "value": value}]
+    return decode(handler(callback_event(door, output, inputs), FakeContext()))
 
 
 def test_alternating_prefixes_keep_callbacks_and_paths_in_both_apps() -> None:

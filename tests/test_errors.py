@@ -6,7 +6,7 @@ import json
 import logging
 
 import pytest
-from lambda_events import FakeContext, callback_body, decode, event_for, load
+from lambda_events import FakeContext, callback_event, decode, event_for, load
 
 from dash_lambda import LambdaHandler, OutsideInvocationError, UnsupportedEventError, current_event
 
@@ -15,20 +15,11 @@ from dash_lambda import LambdaHandler, OutsideInvocationError, UnsupportedEventE
 def test_callback_exception_gives_500_naming_the_request_id(
     handler: LambdaHandler, door: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    body = callback_body("explosion.children", [{"id": "explode", "property": "n_clicks", "value": 1}])
+    event = callback_event(
+        door, "explosion.children", [{"id": "explode", "property": "n_clicks", "value": 1}]
+    )
     with caplog.at_level(logging.ERROR, logger="dash_lambda"):
-        response = decode(
-            handler(
-                event_for(
-                    door,
-                    "/_dash-update-component",
-                    method="POST",
-                    body=body,
-                    headers={"Content-Type": "application/json"},
-                ),
-                FakeContext("8f0e-request"),
-            )
-        )
+        response = decode(handler(event, FakeContext("8f0e-request")))
     assert response.status == 500
     assert "8f0e-request" in response.text
     assert "Traceback" not in response.text and "RuntimeError" not in response.text
@@ -38,14 +29,8 @@ def test_callback_exception_gives_500_naming_the_request_id(
 
 
 def test_request_id_falls_back_to_the_event(handler: LambdaHandler) -> None:
-    body = callback_body("explosion.children", [{"id": "explode", "property": "n_clicks", "value": 1}])
-    event = event_for(
-        "rest-stage-url",
-        "/_dash-update-component",
-        method="POST",
-        body=body,
-        headers={"Content-Type": "application/json"},
-    )
+    inputs = [{"id": "explode", "property": "n_clicks", "value": 1}]
+    event = callback_event("rest-stage-url", "explosion.children", inputs)
     response = decode(handler(event, None))
     assert event["requestContext"]["requestId"] in response.text
 

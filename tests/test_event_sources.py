@@ -9,7 +9,7 @@ from apps.sample_app import ASSETS
 from lambda_events import (
     HTTP_FIXTURES,
     FakeContext,
-    callback_body,
+    callback_event,
     dash_config,
     decode,
     event_for,
@@ -62,15 +62,8 @@ def test_dependencies_list_every_module_level_callback(
 
 @DOORS
 def test_dropdown_callback_redraws_the_graph(handler: LambdaHandler, door: str, prefix: str) -> None:
-    body = callback_body("population.figure", [{"id": "country", "property": "value", "value": "Chile"}])
-    result = get(
-        handler,
-        door,
-        "/_dash-update-component",
-        method="POST",
-        body=body,
-        headers={"Content-Type": "application/json"},
-    )
+    inputs = [{"id": "country", "property": "value", "value": "Chile"}]
+    result = decode(handler(callback_event(door, "population.figure", inputs), FakeContext()))
     assert result.status == 200
     figure = result.json()["response"]["population"]["figure"]
     assert figure["data"][0]["name"] == "Chile"
@@ -79,15 +72,8 @@ def test_dropdown_callback_redraws_the_graph(handler: LambdaHandler, door: str, 
 
 @DOORS
 def test_date_picker_callback_counts_days(handler: LambdaHandler, door: str, prefix: str) -> None:
-    body = callback_body("days.children", [{"id": "birthdate", "property": "date", "value": "2026-11-13"}])
-    result = get(
-        handler,
-        door,
-        "/_dash-update-component",
-        method="POST",
-        body=body,
-        headers={"Content-Type": "application/json"},
-    )
+    inputs = [{"id": "birthdate", "property": "date", "value": "2026-11-13"}]
+    result = decode(handler(callback_event(door, "days.children", inputs), FakeContext()))
     assert result.status == 200
     assert result.json()["response"]["days"]["children"] == "You're 10 days young!"
 
