@@ -344,3 +344,18 @@ def test_snapstart_hook_is_registered_when_the_runtime_offers_it(monkeypatch: py
     hooks.clear()
     make_lambda_handler(sample_app.build_app, prefixes=["/Prod/"], prime=False)  # outside Lambda
     assert hooks == []
+
+
+def test_a_body_the_app_compressed_is_never_compressed_again(handler: LambdaHandler) -> None:
+    event = event_for("http-api-default", "/precompressed", headers={"Accept-Encoding": "br, gzip"})
+    response = decode(handler(event, None))
+    assert response.header("content-encoding") == "gzip"
+    assert response.raw["isBase64Encoded"] is True
+    assert response.body == b"already small " * 500
+
+
+def test_head_requests_are_answered_uncompressed(handler: LambdaHandler) -> None:
+    event = event_for("rest-stage-url", "/", method="HEAD", headers={"Accept-Encoding": "gzip"})
+    response = decode(handler(event, None))
+    assert response.status == 200
+    assert response.header("content-encoding") is None

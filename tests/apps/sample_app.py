@@ -9,6 +9,7 @@ behaviour: repeated cookies, a failing callback, the current event.
 
 from __future__ import annotations
 
+import gzip
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,13 @@ def build_app(dash_kwargs: dict[str, Any] | None = None) -> dash.Dash:
             return flask.Response(bytes(i % 251 for i in range(size)), mimetype="application/octet-stream")
         line = b'{"x": "abcdefghijklmnopqrstuvwxyz0123456789", "y": 12345}\n'
         return flask.Response((line * (size // len(line) + 1))[:size], mimetype="application/json")
+
+    @app.server.route("/precompressed")
+    def precompressed() -> flask.Response:
+        """Text the app compressed itself, as Dash(compress=True) does."""
+        response = flask.Response(gzip.compress(b"already small " * 500), mimetype="text/plain")
+        response.headers["Content-Encoding"] = "gzip"
+        return response
 
     @app.server.route("/cookies")
     def cookies() -> flask.Response:
