@@ -1,10 +1,18 @@
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI replays the same generated examples on every run, so a landing never
+# hangs on a new random draw; a developer's runs keep exploring new ones.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))
@@ -17,7 +25,7 @@ from dash_lambda import LambdaHandler, make_lambda_handler  # noqa: E402
 @pytest.fixture(autouse=True)
 def _no_adapter_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests set options explicitly; a developer's DASH_LAMBDA_* must not leak in."""
-    for name in list(__import__("os").environ):
+    for name in list(os.environ):
         if name.startswith("DASH_LAMBDA_"):
             monkeypatch.delenv(name)
 

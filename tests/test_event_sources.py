@@ -175,3 +175,25 @@ def test_prefix_override_from_environment(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("DASH_LAMBDA_PREFIX", "/cdn")
     page = decode(make_lambda_handler(build_app)(event_for("rest-stage-url", "/"), FakeContext()))
     assert dash_config(page.text)["requests_pathname_prefix"] == "/cdn/"
+
+
+@pytest.mark.parametrize(
+    ("door", "field", "sent"),
+    [
+        ("http-api-default", "rawPath", "/path/100% sure?#café"),  # HTTP APIs deliver the path decoded
+        ("function-url", "rawPath", "/path/100%25%20sure%3F%23caf%C3%A9"),  # Function URLs keep it encoded
+        ("rest-custom-domain", "path", "/path/100%25%20sure%3F%23caf%C3%A9"),
+        ("alb", "path", "/path/100%25%20sure%3F%23caf%C3%A9"),
+    ],
+)
+def test_odd_characters_in_paths_reach_the_app_decoded_once(
+    handler: LambdaHandler, door: str, field: str, sent: str
+) -> None:
+    event = event_for(door, "/path/x")
+    event[field] = sent
+    if event.get("pathParameters"):
+        event["pathParameters"] = None
+        event["resource"] = "/path/{rest+}"
+    response = decode(handler(event, FakeContext()))
+    assert response.status == 200, response.text
+    assert response.json() == {"rest": "100% sure?#café"}

@@ -18,7 +18,7 @@ from urllib.parse import quote, unquote
 
 import pytest
 from apig_wsgi import get_environ_v1, get_environ_v2
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dash_lambda.local_events import (
@@ -478,6 +478,7 @@ _header_value = st.from_regex(r"[ -~]{0,20}", fullmatch=True).map(str.strip)
 _segment = st.text(min_size=1, max_size=6).map(lambda text: quote(text, safe="~@:"))
 
 
+@example(payload="v1", segments=[], headers=[("X-A", ""), ("X-a", "")], body=b"", method="GET")
 @settings(max_examples=200, deadline=None)
 @given(
     payload=st.sampled_from(PAYLOADS),

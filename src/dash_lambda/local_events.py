@@ -351,7 +351,7 @@ def _rest_event(
     request: LocalRequest, door: FrontDoor, route: str, now: float, request_id: str | None
 ) -> dict[str, Any]:
     headers = _forwarded_headers(request, door, lower=False)
-    single, multi = _single_and_multi(headers)
+    single, multi = _single_and_multi(headers, fold_case=True)
     query_single, query_multi = _single_and_multi(_parse_query(request.query_string, decode=True))
     is_root = route == "/"
     resource = "/" if is_root else "/{proxy+}"
@@ -484,7 +484,7 @@ def _alb_event(
         "httpMethod": request.method,
         "path": request.path,
     }
-    single_headers, multi_headers = _single_and_multi(headers)
+    single_headers, multi_headers = _single_and_multi(headers, fold_case=True)
     single_query, multi_query = _single_and_multi(query)
     if door.multi_value_headers:
         event["multiValueQueryStringParameters"] = multi_query
@@ -520,12 +520,19 @@ def _forwarded_headers(request: LocalRequest, door: FrontDoor, *, lower: bool) -
 
 
 def _single_and_multi(
-    pairs: Iterable[tuple[str, str]],
+    pairs: Iterable[tuple[str, str]], *, fold_case: bool = False
 ) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """Split pairs into AWS's two views: last value per name, and every value per name."""
+    """Split pairs into AWS's two views: last value per name, and every value per name.
+
+    With ``fold_case`` (header names) names that differ only in case are one
+    name, spelled as it first came.
+    """
     single: dict[str, str] = {}
     multi: dict[str, list[str]] = {}
+    spelling: dict[str, str] = {}
     for name, value in pairs:
+        if fold_case:
+            name = spelling.setdefault(name.lower(), name)
         single[name] = value
         multi.setdefault(name, []).append(value)
     return single, multi

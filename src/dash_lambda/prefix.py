@@ -8,6 +8,7 @@ is what the first has in front of the second; Dash must emit it in every URL
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote, unquote
 
 ROOT = "/"
@@ -75,10 +76,22 @@ def app_path_from_proxy(proxy: object, route_template: object) -> str | None:
     return None
 
 
-def wsgi_safe(path: str) -> str:
-    """Percent-encode non-ASCII characters so apig-wsgi can build ``PATH_INFO``.
+#: What never stands literally in a percent-encoded path: controls, space,
+#: non-ASCII, ``?``, ``#``, and a ``%`` that starts no escape.
+_NOT_ENCODED = re.compile(r"[^\x21-\x7e]|[?#]|%(?![0-9A-Fa-f]{2})")
 
-    Front doors may hand over a decoded path (``/café``); WSGI wants the UTF-8
-    bytes as Latin-1 characters, which apig-wsgi makes from an encoded path.
+
+def wsgi_safe(path: str) -> str:
+    """Percent-encode what cannot be part of an encoded path, leaving escapes alone.
+
+    REST APIs, Function URLs and ALBs hand over the path percent-encoded;
+    HTTP APIs hand it over decoded (``/a b``, ``/café``, ``/100%``).  apig-wsgi
+    decodes it once more to build ``PATH_INFO``, so a decoded path is made an
+    encoded one first, without needing to know which service sent it.
+
+    >>> wsgi_safe("/caf%C3%A9"), wsgi_safe("/café"), wsgi_safe("/100% sure?")
+    ('/caf%C3%A9', '/caf%C3%A9', '/100%25%20sure%3F')
     """
-    return path if path.isascii() else quote(path, safe="/%!$&'()*+,;=:@~")
+    if _NOT_ENCODED.search(path) is None:
+        return path
+    return _NOT_ENCODED.sub(lambda match: quote(match.group(), safe=""), path)

@@ -67,6 +67,10 @@ def build_app(dash_kwargs: dict[str, Any] | None = None) -> dash.Dash:
         response.headers["Content-Encoding"] = "gzip"
         return response
 
+    @app.server.route("/path/<path:rest>")
+    def path_echo(rest: str) -> dict[str, str]:
+        return {"rest": rest}
+
     @app.server.route("/cookies")
     def cookies() -> flask.Response:
         response = flask.make_response("two cookies")

@@ -62,13 +62,14 @@ class AlbSource(EventSource):
             single = check_str_map(event.get("queryStringParameters"), "event.queryStringParameters")
             query = "&".join(f"{k}={v}" for k, v in sorted(single.items()))
         check_body(event)
+        safe_path = wsgi_safe(path)
         return HttpRequest(
             source=self,
             prefix=ROOT,
             app_path=path,
             method=method,
             query=query,
-            wsgi_event=event if path.isascii() else {**event, "path": wsgi_safe(path)},
+            wsgi_event=event if safe_path is path else {**event, "path": safe_path},
             headers=headers,
         )
 
