@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import dash
@@ -70,11 +70,6 @@ class AppCache:
             self._apps.move_to_end(prefix)
         self._globals.activate(built.dash_app)
         return built
-
-    def build_all(self, prefixes: Iterable[str]) -> None:
-        """Build the apps for ``prefixes`` now (the init phase), if not built yet."""
-        for prefix in prefixes:
-            self.get(prefix)
 
     def _build(self, prefix: str) -> BuiltApp:
         dash_kwargs = {"routes_pathname_prefix": "/", "requests_pathname_prefix": prefix}

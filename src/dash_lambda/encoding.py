@@ -48,11 +48,6 @@ def _brotli() -> ModuleType | None:
     return module
 
 
-def brotli_available() -> bool:
-    """Whether brotli can be offered (the optional package is importable)."""
-    return _brotli() is not None
-
-
 def is_text(content_type: str) -> bool:
     """Whether a response of ``content_type`` travels as text and compresses well."""
     return content_type.lower().startswith(TEXT_CONTENT_TYPES)

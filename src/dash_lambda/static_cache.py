@@ -28,11 +28,6 @@ class StaticResponseCache:
         self._bytes = 0
         self._lock = threading.Lock()
 
-    @property
-    def size_bytes(self) -> int:
-        """Bytes of response bodies held now."""
-        return self._bytes
-
     def get(self, key: Hashable) -> dict[str, Any] | None:
         """A copy of the cached response for ``key``, or ``None``."""
         response = self._entries.get(key)
