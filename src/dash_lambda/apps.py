@@ -27,10 +27,9 @@ AppBuilder = Callable[[dict[str, Any]], dash.Dash]
 class BuiltApp:
     """A built Dash app and the WSGI callable that serves it."""
 
-    __slots__ = ("dash_app", "prefix", "wsgi_app")
+    __slots__ = ("dash_app", "wsgi_app")
 
-    def __init__(self, prefix: str, dash_app: dash.Dash) -> None:
-        self.prefix = prefix
+    def __init__(self, dash_app: dash.Dash) -> None:
         self.dash_app = dash_app
         self.wsgi_app: WsgiApp = dash_app.server.wsgi_app
 
@@ -80,7 +79,7 @@ class AppCache:
         # Let exceptions reach the adapter, which logs them and answers with
         # the request id, instead of Flask's HTML error page.
         app.server.config["PROPAGATE_EXCEPTIONS"] = True
-        built = BuiltApp(prefix, app)
+        built = BuiltApp(app)
         self._apps[prefix] = built
         while len(self._apps) > self._max_apps:
             evicted, _ = self._apps.popitem(last=False)

@@ -64,11 +64,11 @@ class DashGlobals:
         work out of the first user's request.
         """
         self._callback_map = {k: copy.copy(v) for k, v in _callback.GLOBAL_CALLBACK_MAP.items()}
-        self._callback_list = _dedupe(_callback.GLOBAL_CALLBACK_LIST)
-        _callback.GLOBAL_CALLBACK_LIST[:] = self._callback_list
+        registered = _dedupe(_callback.GLOBAL_CALLBACK_LIST)
+        _callback.GLOBAL_CALLBACK_LIST[:] = registered
+        self._callback_list = [copy.copy(item) for item in registered]
         self._inline_scripts = list(_callback.GLOBAL_INLINE_SCRIPTS)
         self._api_paths = dict(_callback.GLOBAL_API_PATHS)
-        self._callback_list = [copy.copy(item) for item in self._callback_list]
         setup = getattr(app, "_setup_server", None)
         if setup is None:
             raise BuilderError("this Dash version has no _setup_server; dash_lambda needs Dash >= 2.16")

@@ -203,7 +203,12 @@ def check_multi_map(value: Any, where: str) -> dict[str, list[str]]:
 
 
 def check_body(event: Mapping[str, Any]) -> None:
-    """Check ``body`` / ``isBase64Encoded``; apig-wsgi decodes the body later."""
+    """Check ``body`` / ``isBase64Encoded``.
+
+    apig-wsgi decodes the body again later; decoding strictly here (about a
+    microsecond per kB) is what turns garbled base64 into a 400, where
+    apig-wsgi's lenient decoder would silently drop the bad characters.
+    """
     body = event.get("body")
     if body is not None and not isinstance(body, str):
         raise MalformedEventError(f"body must be a string or null, got {_describe(body)}")
