@@ -9,9 +9,11 @@ from dash_lambda.config import resolve
 from dash_lambda.encoding import negotiate
 from dash_lambda.prefix import (
     app_path_from_proxy,
+    encode_path,
     normalize_prefix,
+    script_name,
+    split_by_stage,
     split_external_path,
-    strip_stage,
     wsgi_safe,
 )
 
@@ -36,34 +38,49 @@ def test_prefixes_are_normalized_for_dash(raw: str, normal: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("external", "app", "prefix"),
+    ("external", "app", "head"),
     [
-        ("/Prod/x/y", "/x/y", "/Prod/"),
-        ("/Prod/", "/", "/Prod/"),
-        ("/Prod", "/", "/Prod/"),
-        ("/x", "/x", "/"),
-        ("/dash/caf%C3%A9", "/café", "/dash/"),
+        ("/Prod/x/y", "/x/y", "/Prod"),
+        ("/Prod/", "/", "/Prod"),
+        ("/Prod", "/", "/Prod"),
+        ("/x", "/x", ""),
+        ("/dash/caf%C3%A9", "/café", "/dash"),
+        ("/dash/a%2541", "/a%41", "/dash"),  # decoded once, not twice
+        ("/da%73h/x", "/x", "/da%73h"),  # the prefix is never decoded
+        ("/dash/a%2Fb", "/a/b", "/dash"),
         ("/elsewhere", "/x", None),
     ],
 )
-def test_external_path_splits_into_prefix_and_app_path(external: str, app: str, prefix: str | None) -> None:
-    assert split_external_path(external, app) == prefix
+def test_external_path_splits_where_the_app_path_begins(external: str, app: str, head: str | None) -> None:
+    assert split_external_path(external, app) == head
+
+
+@pytest.mark.parametrize(
+    ("external", "app", "head"),
+    [
+        ("/dash/a%41", "/a%41", "/dash"),  # an HTTP API delivered /dash/a%2541 decoded
+        ("/dash/a b", "/a b", "/dash"),
+        ("/dash/aA", "/a%41", None),
+    ],
+)
+def test_decoded_external_path_is_compared_as_it_is(external: str, app: str, head: str | None) -> None:
+    assert split_external_path(external, app, decoded=True) == head
 
 
 @pytest.mark.parametrize(
     ("path", "stage", "split"),
     [
-        ("/Prod/x", "Prod", ("/Prod/", "/x")),
-        ("/Prod", "Prod", ("/Prod/", "/")),
-        ("/Production/x", "Prod", ("/", "/Production/x")),
-        ("/x", "$default", ("/", "/x")),
-        ("/x", None, ("/", "/x")),
+        ("/Prod/x", "Prod", ("/Prod", "/x")),
+        ("/Prod", "Prod", ("/Prod", "")),
+        ("/Production/x", "Prod", ("", "/Production/x")),
+        ("/x", "$default", ("", "/x")),
+        ("/x", None, ("", "/x")),
     ],
 )
-def test_stage_is_stripped_only_as_a_whole_segment(
+def test_stage_is_split_off_only_as_a_whole_segment(
     path: str, stage: str | None, split: tuple[str, str]
 ) -> None:
-    assert strip_stage(path, stage) == split
+    assert split_by_stage(path, stage) == split
 
 
 @pytest.mark.parametrize(
@@ -88,6 +105,21 @@ def test_app_path_comes_from_the_proxy_route(
 def test_non_ascii_paths_are_percent_encoded_for_wsgi() -> None:
     assert wsgi_safe("/café") == "/caf%C3%A9"
     assert wsgi_safe("/plain") == "/plain"
+
+
+def test_lone_surrogates_in_paths_are_encoded_not_raised() -> None:
+    assert wsgi_safe("/a\ud800b") == "/a%ED%A0%80b"
+    assert encode_path("/a\udfffb", decoded=True) == "/a%ED%BF%BFb"
+
+
+def test_decoded_paths_encode_every_percent_sign() -> None:
+    assert encode_path("/100% a%41", decoded=True) == "/100%25%20a%2541"
+    assert encode_path("/a%41", decoded=False) == "/a%41"
+
+
+def test_script_name_is_the_prefix_without_its_trailing_slash() -> None:
+    assert script_name("/Prod/") == "/Prod"
+    assert script_name("/") == ""
 
 
 def test_environment_overrides_keyword_arguments() -> None:

@@ -17,6 +17,7 @@ import dash
 
 from .dash_state import DASH_GLOBALS
 from .errors import BuilderError
+from .page_meta import keep_page_image_urls
 from .responses import WsgiApp
 
 logger = logging.getLogger("dash_lambda")
@@ -76,6 +77,7 @@ class AppCache:
         app = self._builder(dict(dash_kwargs))
         _check_app(app, prefix)
         self._globals.finish_build(app)
+        keep_page_image_urls(app)
         # Let exceptions reach the adapter, which logs them and answers with
         # the request id, instead of Flask's HTML error page.
         app.server.config["PROPAGATE_EXCEPTIONS"] = True

@@ -25,6 +25,7 @@ from .limits import oversize, too_large_message
 from .responses import CompressionPolicy, call_wsgi, encode_body
 from .sources import find_source
 from .sources.base import HttpRequest, Response
+from .sources.non_http import describe_unsupported
 from .static_cache import StaticResponseCache, is_static_path
 from .warmup import is_warmup
 
@@ -101,12 +102,16 @@ class LambdaHandler:
         if source is None:
             if is_warmup(event):
                 return {"warmed": self.warm()}
-            raise UnsupportedEventError(_describe_unsupported(event))
+            raise UnsupportedEventError(describe_unsupported(event))
         try:
             request = source.parse(event)
         except MalformedEventError as error:
             logger.warning("dash_lambda: bad %s event: %s", source.name, error)
             return source.json_response(event, 400, {"message": f"Bad request: {error}"})
+        if self.settings.prefix:
+            request.prefix = self.settings.prefix
+        if request.slash_redirect is not None:
+            return source.redirect_to_prefix(event, request)
 
         if request.app_path == self.settings.health_path:
             return source.text_response(
@@ -310,19 +315,6 @@ def _request_id(event: dict[str, Any], context: Any) -> str:
         if isinstance(request_context, dict):
             request_id = request_context.get("requestId")
     return str(request_id or uuid.uuid4())
-
-
-def _describe_unsupported(event: dict[str, Any]) -> str:
-    keys = ", ".join(sorted(map(str, event))[:12]) or "no keys"
-    source = event.get("source") or event.get("eventSource")
-    if source is None and isinstance(event.get("Records"), list) and event["Records"]:
-        first = event["Records"][0]
-        source = first.get("eventSource") if isinstance(first, dict) else None
-    origin = f" from {source}" if source else ""
-    return (
-        f"dash_lambda handles HTTP events (API Gateway, Function URL, ALB) and warm-ups; "
-        f"got an event{origin} with keys: {keys}"
-    )
 
 
 def _door(source_name: str) -> str:

@@ -4,7 +4,9 @@ It has what users' dashboards have: a title, an image asset, a Dropdown →
 Graph callback and a DatePicker callback, all registered with the
 module-level ``dash.callback`` (the registration style that breaks when a
 second app is built), plus a few routes that exist only to pin adapter
-behaviour: repeated cookies, a failing callback, the current event.
+behaviour: repeated cookies, a failing callback, the current event, a
+redirect built with ``url_for`` and an echo of what Flask thinks the URL,
+the client and the headers are.
 """
 
 from __future__ import annotations
@@ -83,6 +85,26 @@ def build_app(dash_kwargs: dict[str, Any] | None = None) -> dash.Dash:
     @app.server.route("/echo", methods=["POST"])
     def echo() -> flask.Response:
         return flask.Response(flask.request.get_data(), mimetype="application/octet-stream")
+
+    @app.server.route("/login")
+    def login() -> flask.Response:
+        """Redirects as login and OIDC callback routes do: to a URL Flask builds."""
+        return flask.redirect(flask.url_for("whoami", next="home"))
+
+    @app.server.route("/whoami")
+    def whoami() -> dict[str, Any]:
+        request = flask.request
+        return {
+            "url": request.url,
+            "url_root": request.url_root,
+            "host_url": request.host_url,
+            "script_root": request.script_root,
+            "path": request.path,
+            "query": request.query_string.decode(),
+            "args": request.args.to_dict(),
+            "remote_addr": request.remote_addr,
+            "headers": dict(request.headers),
+        }
 
     @app.server.route("/event")
     def event() -> dict[str, Any]:

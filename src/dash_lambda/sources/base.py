@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import binascii
 import json
+import reprlib
 from abc import ABC, abstractmethod
 from base64 import b64decode
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from ..errors import MalformedEventError
@@ -29,12 +31,13 @@ class HttpRequest:
     """What the adapter needs to know about one HTTP event."""
 
     __slots__ = (
+        "_lowered",
         "app_path",
         "headers",
-        "headers_lowercase",
         "method",
         "prefix",
         "query",
+        "slash_redirect",
         "source",
         "wsgi_event",
     )
@@ -49,7 +52,7 @@ class HttpRequest:
         query: str,
         wsgi_event: Event,
         headers: Mapping[str, str],
-        headers_lowercase: bool = False,
+        slash_redirect: str | None = None,
     ) -> None:
         self.source = source
         #: External prefix the browser sees, e.g. ``/Prod/`` or ``/``.
@@ -58,22 +61,29 @@ class HttpRequest:
         self.app_path = app_path
         self.method = method
         self.query = query
-        #: The event handed to apig-wsgi: the event, or a shallow copy with the path rewritten.
+        #: The event handed to apig-wsgi: the event, or a shallow copy with fields fixed.
         self.wsgi_event = wsgi_event
         #: The request's single-value headers, as the event spelled them.
         self.headers = headers
-        #: Whether ``headers`` already has lower-case names (payload 2.0).
-        self.headers_lowercase = headers_lowercase
+        #: When the browser asked for the prefix without its slash (``/Prod``):
+        #: the query string (``""`` or ``"?a=1"``) its redirect to ``/Prod/`` keeps.
+        self.slash_redirect = slash_redirect
+        self._lowered: dict[str, str] | None = None
 
     def header(self, name: str) -> str | None:
-        """Return a request header by its lower-case ``name``, whatever case it arrived in."""
+        """Return a request header by its lower-case ``name``, whatever case it arrived in.
+
+        Payload 2.0 names are lower-case when AWS sends them, but not in
+        every event (``sam local start-api`` keeps the client's case), so a
+        miss folds the names once per request; hits cost one dict look-up.
+        """
         value = self.headers.get(name)
-        if value is not None or self.headers_lowercase:
+        if value is not None:
             return value
-        for key, value in self.headers.items():
-            if key.lower() == name:
-                return value
-        return None
+        lowered = self._lowered
+        if lowered is None:
+            lowered = self._lowered = {key.lower(): item for key, item in self.headers.items()}
+        return lowered.get(name)
 
 
 Headers = Iterable[tuple[str, str]]
@@ -120,6 +130,21 @@ class EventSource(ABC):
         """Shape a small text response the adapter writes itself."""
         return self.make_response(event, status, headers.items(), body)
 
+    def redirect_to_prefix(self, event: Mapping[str, Any], request: HttpRequest) -> Response:
+        """``308`` from the bare prefix (``/Prod``) to the prefix (``/Prod/``), query kept.
+
+        A web server mounted at ``/Prod/`` answers so, and must: a page served
+        at ``/Prod`` resolves its relative URLs (``assets/x.png``) outside
+        the stage, where API Gateway answers 403.
+        """
+        location = request.prefix + (request.slash_redirect or "")
+        return self.text_response(
+            event,
+            308,
+            {"Location": location, "Content-Type": "text/plain; charset=utf-8"},
+            f"Redirecting to {location}",
+        )
+
     def json_response(self, event: Mapping[str, Any], status: int, payload: Mapping[str, Any]) -> Response:
         """Shape a JSON response; used for health checks and adapter errors."""
         return self.text_response(
@@ -146,6 +171,32 @@ def join_repeated(headers: Headers) -> tuple[dict[str, str], list[str]]:
             names[lower] = key
             joined[key] = value
     return joined, cookies
+
+
+def cookie_header_names(count: int) -> tuple[str, ...]:
+    """``count`` distinct spellings of ``Set-Cookie`` (at most 512), the usual one first.
+
+    A response with single-value headers (an ALB without multi-value
+    headers) holds one value per key, but ``Set-Cookie`` and ``set-cookie``
+    are two keys: the ALB sends each as its own header line, and the browser,
+    for which header names are case-insensitive (RFC 9110, section 5.1),
+    gets every cookie.
+    """
+    return _set_cookie_spellings()[:count]
+
+
+@lru_cache(maxsize=1)
+def _set_cookie_spellings() -> tuple[str, ...]:
+    name = "Set-Cookie"
+    letters = [i for i, char in enumerate(name) if char.isalpha()]
+    spellings = []
+    for bits in range(2 ** len(letters)):
+        chars = list(name)
+        for n, i in enumerate(letters):
+            if bits >> n & 1:
+                chars[i] = chars[i].swapcase()
+        spellings.append("".join(chars))
+    return tuple(spellings)
 
 
 def group_repeated(headers: Headers) -> dict[str, list[str]]:
@@ -202,6 +253,30 @@ def check_multi_map(value: Any, where: str) -> dict[str, list[str]]:
     return value
 
 
+def without_null_multi_maps(event: Event) -> Event:
+    """``event``, or a copy without ``null`` multi-value maps that hide single-value ones.
+
+    apig-wsgi reads ``multiValueHeaders`` (and ``multiValueQueryStringParameters``)
+    whenever the key exists, so ``"multiValueHeaders": null`` next to a
+    filled ``headers`` (API Gateway's console test, hand-written events)
+    would give the app no headers at all.
+    """
+    drop = [
+        multi
+        for multi, single in _MULTI_MAPS
+        if multi in event and event[multi] is None and event.get(single)
+    ]
+    if not drop:
+        return event
+    return {key: value for key, value in event.items() if key not in drop}
+
+
+_MULTI_MAPS = (
+    ("multiValueHeaders", "headers"),
+    ("multiValueQueryStringParameters", "queryStringParameters"),
+)
+
+
 def check_body(event: Mapping[str, Any]) -> None:
     """Check ``body`` / ``isBase64Encoded``.
 
@@ -241,7 +316,16 @@ def _type_name(kind: type | tuple[type, ...]) -> str:
 
 
 def _describe(value: object) -> str:
+    """A short description of a bad value, whatever its size or depth."""
     if value is None:
         return "nothing"
-    text = repr(value)
+    try:
+        text = _SHORT_REPR.repr(value)
+    except Exception:  # a crafted object's own __repr__ failing
+        text = "…"
     return f"{type(value).__name__} {text[:40]}{'…' if len(text) > 40 else ''}"
+
+
+_SHORT_REPR = reprlib.Repr()
+_SHORT_REPR.maxlevel = 2
+_SHORT_REPR.maxstring = _SHORT_REPR.maxother = 40

@@ -15,7 +15,17 @@ from typing import Any
 from apig_wsgi import get_environ_v2
 
 from ..errors import MalformedEventError
-from ..prefix import ROOT, app_path_from_proxy, split_external_path, strip_stage, wsgi_safe
+from ..prefix import (
+    ROOT,
+    Split,
+    app_path_from_proxy,
+    encode_path,
+    normalize_prefix,
+    query_suffix,
+    script_name,
+    split_by_stage,
+    split_external_path,
+)
 from .base import (
     Event,
     EventSource,
@@ -30,6 +40,7 @@ from .base import (
     require,
     text_or_none,
 )
+from .non_http import is_proxy_lookalike
 
 _HTTP_DEFAULTS = {"protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"}
 
@@ -40,7 +51,7 @@ class PayloadV2Source(EventSource):
     name = "v2"
 
     def matches(self, event: Mapping[str, Any]) -> bool:
-        return event.get("version") == "2.0"
+        return event.get("version") == "2.0" and not is_proxy_lookalike(event)
 
     def parse(self, event: Event) -> HttpRequest:
         context = require(event, "requestContext", dict, "event")
@@ -57,16 +68,18 @@ class PayloadV2Source(EventSource):
         path_parameters = optional(event, "pathParameters", dict, "event") or {}
         check_body(event)
 
-        prefix, routed = _prefix_and_route(
+        split = _prefix_and_route(
             raw_path,
             text_or_none(context.get("stage")),
             app_path_from_proxy(path_parameters.get("proxy"), event.get("routeKey")),
+            # HTTP APIs decode the path; Function URLs (no routes, no stages) keep it encoded.
+            not _is_function_url(context),
         )
         # apig-wsgi reads these keys unconditionally; console and hand-written
         # test events often leave them out.  Copy the event only to fill them.
         fixes: dict[str, Any] = {}
-        if routed != raw_path:
-            fixes["rawPath"] = routed
+        if split.app_path != raw_path:
+            fixes["rawPath"] = split.app_path
         if raw_query is None:
             fixes["rawQueryString"] = raw_query = ""
         if event.get("headers") is None:
@@ -82,17 +95,18 @@ class PayloadV2Source(EventSource):
             }
         return HttpRequest(
             source=self,
-            prefix=prefix,
-            app_path=routed,
+            prefix=split.prefix,
+            app_path=split.app_path,
             method=method,
             query=raw_query,
             wsgi_event={**event, **fixes} if fixes else event,
             headers=headers,
-            headers_lowercase=True,
+            slash_redirect=query_suffix(raw_query) if split.bare else None,
         )
 
     def make_environ(self, request: HttpRequest, context: Any) -> dict[str, Any]:
         environ: dict[str, Any] = get_environ_v2(request.wsgi_event, context)
+        environ["SCRIPT_NAME"] = script_name(request.prefix)
         return environ
 
     def make_response(
@@ -114,19 +128,27 @@ class PayloadV2Source(EventSource):
 
 
 @lru_cache(maxsize=1024)
-def _prefix_and_route(raw_path: str, stage: str | None, app_path: str | None) -> tuple[str, str]:
-    """Return (external prefix, path the app routes on, made WSGI-safe) for a payload 2.0 event.
+def _prefix_and_route(raw_path: str, stage: str | None, app_path: str | None, decoded: bool) -> Split:
+    """The external prefix and the path the app routes on (percent-encoded) of a payload 2.0 event.
 
     Cached: an app has few distinct paths, and every request needs this.
     """
-    prefix, routed = _split(raw_path, stage, app_path)
-    return prefix, wsgi_safe(routed)
+    head, routed, bare = _split(raw_path, stage, app_path, decoded)
+    return Split(
+        normalize_prefix(encode_path(head, decoded=decoded)), encode_path(routed, decoded=decoded), bare
+    )
 
 
-def _split(raw_path: str, stage: str | None, app_path: str | None) -> tuple[str, str]:
+def _split(raw_path: str, stage: str | None, app_path: str | None, decoded: bool) -> tuple[str, str, bool]:
+    """(external prefix as it stands in ``rawPath``, app's path, whether ``rawPath`` ends at the prefix)."""
     if app_path is not None:
-        prefix = split_external_path(raw_path, app_path)
-        if prefix is not None:
-            head = prefix.rstrip("/")
-            return prefix, (raw_path[len(head) :] or ROOT) if raw_path.startswith(head) else app_path
-    return strip_stage(raw_path, stage)
+        head = split_external_path(raw_path, app_path, decoded=decoded)
+        if head is not None:
+            return head, raw_path[len(head) :] or ROOT, bool(head) and head == raw_path
+    head, rest = split_by_stage(raw_path, stage)
+    return head, rest or ROOT, bool(head) and not rest
+
+
+def _is_function_url(context: Mapping[str, Any]) -> bool:
+    domain = context.get("domainName")
+    return isinstance(domain, str) and ".lambda-url." in domain

@@ -15,10 +15,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from apig_wsgi import get_environ_v1
 
-from ..prefix import ROOT, app_path_from_proxy, split_external_path, strip_stage, wsgi_safe
+from ..prefix import (
+    ROOT,
+    Split,
+    app_path_from_proxy,
+    normalize_prefix,
+    script_name,
+    split_by_stage,
+    split_external_path,
+    wsgi_safe,
+)
 from .base import (
     Event,
     EventSource,
@@ -33,7 +43,9 @@ from .base import (
     optional,
     require,
     text_or_none,
+    without_null_multi_maps,
 )
+from .non_http import is_proxy_lookalike
 
 
 class RestApiSource(EventSource):
@@ -45,7 +57,9 @@ class RestApiSource(EventSource):
         context = event.get("requestContext")
         if isinstance(context, dict) and "elb" in context:
             return False
-        return "httpMethod" in event and event.get("version", "1.0") == "1.0"
+        return (
+            "httpMethod" in event and event.get("version", "1.0") == "1.0" and not is_proxy_lookalike(event)
+        )
 
     def parse(self, event: Event) -> HttpRequest:
         method = require(event, "httpMethod", str, "event")
@@ -53,8 +67,11 @@ class RestApiSource(EventSource):
         context = optional(event, "requestContext", dict, "event") or {}
         # Check what apig-wsgi will read: the multi-value maps when present.
         headers = check_str_map(event.get("headers"), "event.headers")
-        if event.get("multiValueHeaders") is not None:
-            check_multi_map(event["multiValueHeaders"], "event.multiValueHeaders")
+        multi_headers = event.get("multiValueHeaders")
+        if multi_headers is not None:
+            check_multi_map(multi_headers, "event.multiValueHeaders")
+            if not headers:
+                headers = {name: values[-1] for name, values in multi_headers.items() if values}
         if event.get("multiValueQueryStringParameters") is not None:
             check_multi_map(event["multiValueQueryStringParameters"], "event.multiValueQueryStringParameters")
             query: dict[str, str] = {}
@@ -63,25 +80,32 @@ class RestApiSource(EventSource):
         path_parameters = optional(event, "pathParameters", dict, "event") or {}
         check_body(event)
 
-        prefix, routed = _prefix_and_route(
+        split = _prefix_and_route(
             path,
             text_or_none(context.get("path")),
             text_or_none(context.get("stage")),
             app_path_from_proxy(path_parameters.get("proxy"), event.get("resource")),
         )
-        wsgi_event = event if routed == path else {**event, "path": routed}
+        wsgi_event = without_null_multi_maps(event)
+        if split.app_path != path:
+            wsgi_event = {**wsgi_event, "path": split.app_path}
         return HttpRequest(
             source=self,
-            prefix=prefix,
-            app_path=routed,
+            prefix=split.prefix,
+            app_path=split.app_path,
             method=method,
             query=_query_key(event, query),
             wsgi_event=wsgi_event,
             headers=headers,
+            slash_redirect=_query_string(event) if split.bare else None,
         )
 
     def make_environ(self, request: HttpRequest, context: Any) -> dict[str, Any]:
-        environ: dict[str, Any] = get_environ_v1(request.wsgi_event, context, encode_query_params=True)
+        event = request.wsgi_event
+        environ: dict[str, Any] = get_environ_v1(event, context, encode_query_params=True)
+        environ["SCRIPT_NAME"] = script_name(request.prefix)
+        # apig-wsgi takes X-Forwarded-For's first entry, which the client writes.
+        environ["REMOTE_ADDR"] = _source_ip(event.get("requestContext"))
         return environ
 
     def make_response(
@@ -103,36 +127,51 @@ class RestApiSource(EventSource):
 
 
 @lru_cache(maxsize=1024)
-def _prefix_and_route(
-    path: str, context_path: str | None, stage: str | None, app_path: str | None
-) -> tuple[str, str]:
-    """Return (external prefix, path the app routes on, made WSGI-safe) for a REST event.
+def _prefix_and_route(path: str, context_path: str | None, stage: str | None, app_path: str | None) -> Split:
+    """The external prefix and the path the app routes on (made WSGI-safe) of a REST event.
 
     Cached: an app has few distinct paths, and every request needs this.
     """
-    prefix, routed = _split(path, context_path, stage, app_path)
-    return prefix, wsgi_safe(routed)
+    head, routed, bare = _split(path, context_path, stage, app_path)
+    return Split(normalize_prefix(wsgi_safe(head)), wsgi_safe(routed), bare)
 
 
-def _split(path: str, context_path: str | None, stage: str | None, app_path: str | None) -> tuple[str, str]:
+def _split(
+    path: str, context_path: str | None, stage: str | None, app_path: str | None
+) -> tuple[str, str, bool]:
+    """(external prefix as it stands in the URL, app's path, whether the URL ends at the prefix)."""
     external = (
         context_path
         if context_path is not None and context_path.startswith("/") and "{" not in context_path
         else path  # sam local puts the route template here, not the URL
     )
     if app_path is not None:
-        prefix = split_external_path(external, app_path)
-        if prefix is not None:
+        head = split_external_path(external, app_path)
+        if head is not None:
+            # A base-path mapping leaves the base path in ``path`` too.
             base = split_external_path(path, app_path)
-            if base is None or base == ROOT:
-                return prefix, path
-            head = base.rstrip("/")
-            return prefix, (path[len(head) :] or ROOT) if path.startswith(head) else app_path
-    prefix, _ = strip_stage(external, stage)
-    return prefix, path
+            routed = (path[len(base) :] or ROOT) if base else path
+            return head, routed, bool(head) and head == external
+    head, rest = split_by_stage(external, stage)
+    return head, path, bool(head) and not rest
 
 
 def _query_key(event: Mapping[str, Any], query: Mapping[str, str]) -> str:
     multi = event.get("multiValueQueryStringParameters")
     source = multi if multi else query
     return "&".join(f"{k}={v}" for k, v in sorted(source.items())) if source else ""
+
+
+def _query_string(event: Mapping[str, Any]) -> str:
+    """The query string (with its ``?``) re-encoded from the decoded maps API Gateway sends."""
+    multi = event.get("multiValueQueryStringParameters")
+    single = event.get("queryStringParameters")
+    query = urlencode(multi or single or {}, doseq=bool(multi), quote_via=quote, errors="surrogatepass")
+    return f"?{query}" if query else ""
+
+
+def _source_ip(context: object) -> str:
+    """``requestContext.identity.sourceIp``: the address that connected to API Gateway."""
+    identity = context.get("identity") if isinstance(context, dict) else None
+    source_ip = identity.get("sourceIp") if isinstance(identity, dict) else None
+    return source_ip if isinstance(source_ip, str) and source_ip else "127.0.0.1"
