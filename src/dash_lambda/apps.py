@@ -78,9 +78,6 @@ class AppCache:
         _check_app(app, prefix)
         self._globals.finish_build(app)
         keep_page_image_urls(app)
-        # Let exceptions reach the adapter, which logs them and answers with
-        # the request id, instead of Flask's HTML error page.
-        app.server.config["PROPAGATE_EXCEPTIONS"] = True
         built = BuiltApp(app)
         self._apps[prefix] = built
         while len(self._apps) > self._max_apps:

@@ -1,8 +1,9 @@
 """Exceptions raised by dash_lambda.
 
-Only :class:`UnsupportedEventError` and :class:`BuilderError` escape the
-handler; every other problem is answered with an HTTP response in the shape
-of the front door the request came through.
+Only :class:`UnsupportedEventError` escapes the handler, and
+:class:`BuilderError` :func:`make_lambda_handler` when it builds apps at
+init; every other problem is answered with an HTTP response in the shape of
+the front door the request came through.
 """
 
 from __future__ import annotations

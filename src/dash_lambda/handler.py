@@ -10,11 +10,13 @@ source's shape; only a non-HTTP event raises.
 from __future__ import annotations
 
 import logging
+import sys
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .app_errors import WATCH_KEY, Watch
+from .app_errors import request_id as _request_id
 from .apps import AppBuilder, AppCache
 from .auth import Authorizer, BasicAuth
 from .config import Settings, resolve
@@ -24,7 +26,7 @@ from .invocation import enter, leave
 from .limits import oversize, too_large_message
 from .responses import CompressionPolicy, call_wsgi, encode_body
 from .sources import find_source
-from .sources.base import HttpRequest, Response
+from .sources.base import EventSource, HttpRequest, Response
 from .sources.non_http import describe_unsupported
 from .static_cache import StaticResponseCache, is_static_path
 from .warmup import is_warmup
@@ -94,6 +96,50 @@ class LambdaHandler:
                     return
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        try:
+            return self._answer(event, context)
+        except UnsupportedEventError:
+            raise
+        except BaseException as error:
+            return self._last_resort(event, context, error)
+
+    def _last_resort(self, event: dict[str, Any], context: Any, error: BaseException) -> dict[str, Any]:
+        """Answer what escaped :meth:`_answer`, which is always a bug, met with crafted input or not.
+
+        An HTTP event still gets a response in its source's shape (a 500
+        naming the request id), a warm-up ping the apps built so far, and
+        anything else the ``UnsupportedEventError`` it was due.  A
+        ``MemoryError`` is answered like the rest: when a Lambda sandbox runs
+        out of memory the runtime ends it before Python notices, so one here
+        means a single oversized allocation was refused and the process is
+        fine.  ``KeyboardInterrupt`` and ``SystemExit`` are answered too,
+        since in Lambda they can only come from code run for the request;
+        the local server runs the handler off its main thread, so Ctrl-C
+        still stops it.
+        """
+        request_id = _request_id(event, context)
+        try:
+            source = find_source(event)
+            warmup = source is None and is_warmup(event)
+        except Exception:
+            source, warmup = None, False
+        logger.error(
+            "dash_lambda: failed on a %s event (request id %s): %s",
+            source.name if source is not None else "non-HTTP",
+            request_id,
+            _name(error),
+            exc_info=error,
+        )
+        if source is not None:
+            return _error_page(source, event, request_id)
+        if warmup:
+            return {"warmed": self._apps.prefixes, "error": f"{_name(error)} (request id {request_id})"}
+        raise UnsupportedEventError(
+            "dash_lambda handles HTTP events (API Gateway, Function URL, ALB) and warm-ups; "
+            "got an event it could not even describe"
+        ) from error
+
+    def _answer(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         if not isinstance(event, dict):
             raise UnsupportedEventError(
                 f"dash_lambda handles HTTP events; it was invoked with a {type(event).__name__}"
@@ -108,6 +154,8 @@ class LambdaHandler:
         except MalformedEventError as error:
             logger.warning("dash_lambda: bad %s event: %s", source.name, error)
             return source.json_response(event, 400, {"message": f"Bad request: {error}"})
+        except Exception as error:
+            return _unreadable(source, event, context, error)
         if self.settings.prefix:
             request.prefix = self.settings.prefix
         if request.slash_redirect is not None:
@@ -120,7 +168,7 @@ class LambdaHandler:
         for authorize in self._authorizers:
             try:
                 refusal = authorize(request)
-            except Exception:
+            except BaseException:
                 return _internal_error(request, event, context, "authorizer")
             if refusal is not None:
                 return request.source.text_response(
@@ -146,13 +194,21 @@ class LambdaHandler:
             if cached is not None:
                 return cached
         token = enter(event, context)
+        watch = Watch(event, context)
         try:
             app = self._apps.get(prefix)
-            answer = call_wsgi(app.wsgi_app, source.make_environ(request, context))
-        except Exception:
-            return _internal_error(request, event, context, "app")
+            environ = source.make_environ(request, context)
+            environ[WATCH_KEY] = watch
+            answer = call_wsgi(app.wsgi_app, environ)
+        except BaseException as error:
+            # SystemExit, KeyboardInterrupt and GeneratorExit too: raised by
+            # the app they are bugs of the request, not signals to this process.
+            logged = error is watch.exception
+            return _internal_error(request, event, context, "app", watch=watch, logged=logged)
         finally:
             leave(token)
+        if watch.app_gave_generic_500(answer.status, answer.body):
+            return _error_page(source, event, watch.request_id)
         headers, body, is_base64 = encode_body(answer, coding, self._policy, cacheable=cacheable)
         response = source.make_response(event, answer.status, headers, body, is_base64)
         size = oversize(response, source.response_limit, None if is_base64 else answer.body)
@@ -289,18 +345,37 @@ def priming_events(prefix: str) -> list[dict[str, Any]]:
     return events
 
 
-def _internal_error(request: HttpRequest, event: dict[str, Any], context: Any, culprit: str) -> Response:
-    """Log the exception being handled with the request id; answer 500 naming only the id."""
-    request_id = _request_id(event, context)
-    logger.exception(
-        "dash_lambda: the %s failed on %s %s%s (request id %s)",
+def _internal_error(
+    request: HttpRequest,
+    event: dict[str, Any],
+    context: Any,
+    culprit: str,
+    *,
+    watch: Watch | None = None,
+    logged: bool = False,
+) -> Response:
+    """Log the exception being handled with the request id; answer 500 naming only the id.
+
+    ``logged``: the app's ``got_request_exception`` line already has the
+    traceback (the app let the exception propagate, e.g. in debug mode).
+    """
+    request_id = watch.request_id if watch is not None else _request_id(event, context)
+    error = sys.exc_info()[1]
+    logger.error(
+        "dash_lambda: the %s failed on %s %r (request id %s): %s%s",
         culprit,
         request.method,
-        request.prefix.rstrip("/"),
-        request.app_path,
+        request.prefix.rstrip("/") + request.app_path,
         request_id,
+        _name(error),
+        " (traceback above)" if logged else "",
+        exc_info=not logged,
     )
-    return request.source.text_response(
+    return _error_page(request.source, event, request_id)
+
+
+def _error_page(source: EventSource, event: dict[str, Any], request_id: str) -> Response:
+    return source.text_response(
         event,
         500,
         {"Content-Type": "text/plain; charset=utf-8", **_NO_STORE},
@@ -308,13 +383,33 @@ def _internal_error(request: HttpRequest, event: dict[str, Any], context: Any, c
     )
 
 
-def _request_id(event: dict[str, Any], context: Any) -> str:
-    request_id = getattr(context, "aws_request_id", None)
-    if not request_id:
-        request_context = event.get("requestContext")
-        if isinstance(request_context, dict):
-            request_id = request_context.get("requestId")
-    return str(request_id or uuid.uuid4())
+def _unreadable(source: EventSource, event: dict[str, Any], context: Any, error: Exception) -> Response:
+    """A 400 for an event whose parsing failed otherwise than with MalformedEventError.
+
+    Parsing reads nothing but the event, so the event is at fault (a lone
+    surrogate, nesting deep enough to exhaust the stack), but the parser
+    should have said so in words: logged as an error, with the traceback.
+    """
+    request_id = _request_id(event, context)
+    logger.exception(
+        "dash_lambda: could not read a %s event (request id %s): %s", source.name, request_id, _name(error)
+    )
+    return source.json_response(
+        event, 400, {"message": f"Bad request: the event could not be read (request id {request_id})"}
+    )
+
+
+def _name(error: BaseException | None) -> str:
+    """``Type: message``, bounded: the message of an exception about crafted input can be huge."""
+    if error is None:
+        return "no exception"
+    try:
+        text = str(error)
+    except Exception:
+        text = ""
+    text = text if len(text) <= 200 else f"{text[:200]}…"
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")  # no lone surrogate reaches the log
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def _door(source_name: str) -> str:

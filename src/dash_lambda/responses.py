@@ -8,6 +8,8 @@ it, and base64-encoded only when it must be (binary, or compressed).
 
 from __future__ import annotations
 
+import re
+import reprlib
 from base64 import b64encode
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -29,14 +31,36 @@ class WsgiResponse:
         self.body = body
 
 
+class WsgiProtocolError(RuntimeError):
+    """The app (or a middleware around it) answered something that is not a WSGI response.
+
+    PEP 3333 asks for a status line ``"NNN reason"``, a list of ``(str, str)``
+    headers without control characters, and an iterable of ``bytes``; a
+    front door given anything else answers 502 or, worse, passes on a header
+    split by CR/LF.  The handler answers 500 instead and logs this.
+    """
+
+
 def call_wsgi(app: WsgiApp, environ: dict[str, Any]) -> WsgiResponse:
-    """Call ``app`` and collect its whole response."""
+    """Call ``app`` and collect its whole response, checked against PEP 3333.
+
+    The whole body is buffered, so the headers are never "sent" before the
+    app is done: a ``start_response`` with ``exc_info`` (an app replacing its
+    response with an error page) replaces the status and headers, unless the
+    app has already written body bytes with ``write()``.
+    """
     started: list[Any] = []
     chunks: list[bytes] = []
 
     def start_response(status: str, headers: Headers, exc_info: Any = None) -> Callable[[bytes], Any]:
-        if exc_info is not None and exc_info[1] is not None:
-            raise exc_info[1].with_traceback(exc_info[2])
+        if exc_info:
+            try:
+                if any(chunks):
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None  # no reference cycle through the traceback (PEP 3333)
+        elif started:
+            raise WsgiProtocolError("the app called start_response twice without exc_info")
         started[:] = (status, headers)
         return chunks.append
 
@@ -47,9 +71,88 @@ def call_wsgi(app: WsgiApp, environ: dict[str, Any]) -> WsgiResponse:
         close = getattr(result, "close", None)
         if close is not None:
             close()
+    if not started:
+        raise WsgiProtocolError("the app returned without calling start_response")
     status, headers = started
+    for chunk in chunks:
+        if type(chunk) is not bytes:
+            kind = type(chunk).__name__
+            raise WsgiProtocolError(f"the app's body has a {kind} chunk; WSGI bodies are bytes")
     body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-    return WsgiResponse(int(status[:3]), list(headers), body)
+    return WsgiResponse(_status_code(status), _checked_headers(headers), body)
+
+
+_STATUS = re.compile(r"([1-5][0-9][0-9])(?: |\Z)")
+#: A header name is an RFC 9110 token.
+_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+#: Control characters other than tab: CR/LF would split the header (response splitting).
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _status_code(status: object) -> int:
+    if isinstance(status, str):
+        code = _STATUS_CODES.get(status)
+        if code is not None:
+            return code
+        match = _STATUS.match(status)
+        if match is not None:
+            code = int(match.group(1))
+            if len(_STATUS_CODES) < 256:
+                _STATUS_CODES[status] = code
+            return code
+    raise WsgiProtocolError(f"the app's status {_show(status)} is not 'NNN reason' with NNN in 100-599")
+
+
+#: Status lines seen valid, bounded: apps send a handful.
+_STATUS_CODES: dict[str, int] = {}
+
+
+def _checked_headers(headers: object) -> Headers:
+    """A copy of ``headers`` once they are known to be safe to pass on.
+
+    Cheap for what apps send: a name seen valid before is one set look-up,
+    and a printable value has no control character.
+    """
+    if not isinstance(headers, list):
+        kind = type(headers).__name__
+        raise WsgiProtocolError(f"the app's headers are a {kind}, not a list of (name, value)")
+    try:
+        for header in headers:
+            name, value = header
+            if (
+                type(name) is not str
+                or name not in _VALID_NAMES
+                or type(value) is not str
+                or not value.isprintable()
+            ):
+                _check_header(header)
+    except (TypeError, ValueError):
+        raise WsgiProtocolError(f"the app's headers {_show(headers)} are not (name, value) pairs") from None
+    return list(headers)
+
+
+#: Header names seen valid, bounded: apps send the same few dozen.
+_VALID_NAMES: set[str] = set()
+
+
+def _check_header(header: object) -> None:
+    """The full check of one header, for what the fast path in :func:`_checked_headers` cannot vouch for."""
+    if not isinstance(header, (tuple, list)) or len(header) != 2:
+        raise WsgiProtocolError(f"the app's header {_show(header)} is not a (name, value) pair")
+    name, value = header
+    if not isinstance(name, str) or _NAME.fullmatch(name) is None:
+        raise WsgiProtocolError(f"the app's header name {_show(name)} is not a token")
+    if not isinstance(value, str) or _CONTROL.search(value) is not None:
+        raise WsgiProtocolError(
+            f"the app's {name} header is {_show(value)}: not a string without control characters"
+        )
+    if len(_VALID_NAMES) < 1024:
+        _VALID_NAMES.add(name)
+
+
+def _show(value: object) -> str:
+    """A short repr, safe for anything (depth and length are bounded)."""
+    return reprlib.repr(value)
 
 
 class CompressionPolicy:
