@@ -17,6 +17,7 @@ from typing import Any
 
 from .apps import AppBuilder, AppCache
 from .auth import Authorizer, BasicAuth
+from .background.events import is_job_event
 from .config import Settings, resolve
 from .encoding import negotiate
 from .errors import MalformedEventError, UnsupportedEventError
@@ -97,6 +98,10 @@ class LambdaHandler:
             raise UnsupportedEventError(
                 f"dash_lambda handles HTTP events; it was invoked with a {type(event).__name__}"
             )
+        if is_job_event(event):  # a background callback's job, sent by this function to itself
+            from .background.worker import run_job_event
+
+            return run_job_event(event, context, self._apps.get)
         source = find_source(event)
         if source is None:
             if is_warmup(event):
