@@ -39,7 +39,9 @@ new MutationObserver(() => window.seen.disabled.push(run.disabled))
 
 
 @pytest.fixture(scope="module", params=["v1", "v2"])
-def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, Path]]:
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Served, Path]]:
     """``dash-lambda serve --app-dir tests/apps background_app:build_app --stage Prod``, jobs in a temp folder."""
     jobs = tmp_path_factory.mktemp("jobs")
     with pytest.MonkeyPatch.context() as env:
