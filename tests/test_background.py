@@ -61,7 +61,7 @@ RUN = "result.children"
 RUN_INPUTS = [{"id": "run", "property": "n_clicks", "value": 1}]
 
 
-def run_state(steps: int, delay: float) -> list[dict[str, Any]]:
+def run_state(steps: int | None, delay: float | None) -> list[dict[str, Any]]:
     return [
         {"id": "steps", "property": "value", "value": steps},
         {"id": "delay", "property": "value", "value": delay},
@@ -516,6 +516,40 @@ def test_a_job_longer_than_the_gateway_timeout_completes_through_polling(tmp_pat
             break
         time.sleep(0.1)
     assert body["response"] == {"result": {"children": "done after 6 steps (click 1)"}}
+
+
+def test_without_the_handler_jobs_run_on_threads_of_the_process(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``python app.py`` or gunicorn: no Lambda, no local server; the manager still works."""
+    from dash_lambda.background import invokers
+
+    monkeypatch.setattr(invokers, "_default", None)  # no dash-lambda serve in this process
+    app = background_app.build_app({}, LambdaManager(DiskStore(tmp_path)))
+    client = app.server.test_client()
+
+    def post(body: str, **query: str) -> Any:
+        url = "/_dash-update-component?" + "&".join(f"{k}={v}" for k, v in query.items())
+        return client.post(url, data=body, content_type="application/json")
+
+    def flow() -> Any:
+        end_id = dash_config(client.get("/").get_data(as_text=True))["end_id"]
+        handles = post(callback_body(RUN, RUN_INPUTS, run_state(2, 0.05)), endId=end_id).get_json()
+        blank = run_state(None, None)
+        deadline = time.monotonic() + PATIENCE_S
+        while time.monotonic() < deadline:
+            answer = post(callback_body(RUN, RUN_INPUTS, blank), endId=end_id, **handles_query(handles))
+            if answer.status_code != 200 or "response" in answer.get_json():
+                return answer
+            time.sleep(0.05)
+        raise AssertionError("still polling")
+
+    answer = contextvars.Context().run(flow)
+    assert answer.get_json()["response"] == {"result": {"children": "done after 2 steps (click 1)"}}
+
+
+def handles_query(handles: dict[str, Any]) -> dict[str, str]:
+    return {"cacheKey": handles["cacheKey"], "job": handles["job"]}
 
 
 # ------------------------------------------------------------ invoking Lambda

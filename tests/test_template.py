@@ -304,7 +304,7 @@ def test_without_background_callbacks_no_bucket_and_no_self_invoke() -> None:
 
 def test_background_callbacks_get_an_expiring_private_bucket() -> None:
     deployment = deploy(VARIANTS["background-callbacks"])
-    assert BACKGROUND_RESOURCES <= set(deployment.resources)
+    assert set(deployment.resources) >= BACKGROUND_RESOURCES
     bucket = deployment.resources["JobsBucket"]
     [rule] = bucket["LifecycleConfiguration"]["Rules"]
     assert (rule["Status"], rule["ExpirationInDays"]) == ("Enabled", 1)
@@ -334,7 +334,7 @@ def test_background_callbacks_reach_only_their_bucket_and_invoke_only_this_funct
 def test_background_callbacks_keep_the_data_bucket_policy() -> None:
     props = function(VARIANTS["background-callbacks-everything"])
     data, jobs = props["Policies"]
-    assert data["Statement"][0]["Resource"] == "arn:<AWS::Partition>:s3:::example-dash-data/exports/population.csv"
+    assert data["Statement"][0]["Resource"].endswith(":s3:::example-dash-data/exports/population.csv")
     assert jobs["Statement"][0]["Resource"] == "<JobsBucket.Arn>/*"
 
 
