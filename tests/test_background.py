@@ -38,6 +38,7 @@ from dash_lambda import (
     UnsupportedEventError,
     make_lambda_handler,
 )
+from dash_lambda.background import StoreError
 from dash_lambda.background.events import make_job_event
 from dash_lambda.background.records import JobRecords
 from dash_lambda.local_events import FrontDoor, LocalRequest
@@ -438,6 +439,29 @@ def test_a_forged_job_event_is_refused_and_runs_nothing(s3: Any, caplog: pytest.
     assert job.poll_until_done().json()["response"] == {
         "result": {"children": "done after 1 steps (click 1)"}
     }
+
+
+def test_a_store_failure_in_the_jobs_invocation_is_logged_not_raised(
+    tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Flaky(DiskStore):
+        def get(self, name: str) -> bytes | None:
+            if name.endswith("/job"):
+                raise StoreError("reading the job failed: AccessDenied")
+            return super().get(name)
+
+    events: list[dict[str, Any]] = []
+    manager = LambdaManager(
+        Flaky(tmp_path), invoker=type("Hold", (), {"invoke": lambda self, e: events.append(e)})()
+    )
+    handler = make_lambda_handler(lambda kw: background_app.build_app(kw, manager), prime=False)
+    page = Page(DOORS["v1"], [handler])
+    page.start(RUN, RUN_INPUTS, run_state(1, 0))
+
+    answer = handler(events[0], FakeContext("worker-1"))
+
+    assert answer["state"] == "failed"
+    assert any("AccessDenied" in str(r.exc_info[1]) for r in caplog.records if r.exc_info)
 
 
 def test_arguments_over_256_kb_go_through_the_store_and_the_job_sees_its_invocation(s3: Any) -> None:

@@ -84,7 +84,13 @@ def run_job_event(event: dict[str, Any], context: Any, prepare: Prepare | None) 
         )
         raise JobEventRefused("dash_lambda refused a job event: its signature does not match this deployment")
     key, run = ids
-    return _Job(manager, key, run, context, request_id).run(event)
+    try:
+        return _Job(manager, key, run, context, request_id).run(event)
+    except Exception:
+        # The store failed us (S3 unreachable, access denied): nothing more can be
+        # recorded, and the job's poll will end at its deadline.
+        logger.exception("dash_lambda: background job %s failed (request id %s)", parsed.job[:12], request_id)
+        return {"dash_lambda_job": parsed.job, "state": "failed"}
 
 
 def _find_manager(location: str) -> LambdaManager | None:
@@ -104,7 +110,7 @@ class _Job:
         self.run_id = run
         self.context = context
         self.request_id = request_id
-        self.name = f"{key[:12]}…-{run[:8]}"
+        self.name = f"{key[:12]}-{run[:8]}"
 
     def _answer(self, state: str) -> dict[str, Any]:
         return {"dash_lambda_job": f"{self.key}-{self.run_id}", "state": state}
