@@ -17,15 +17,19 @@ from typing import Any
 import population
 from dash import Dash, Input, Output, html
 
-from dash_lambda import LambdaManager
-
 #: How long the demo job takes, in seconds.
 SECONDS = float(os.environ.get("LONG_JOB_SECONDS", "40"))
 
 
-def manager() -> LambdaManager | None:
-    """A manager when the deployment has a job store, else None (no demo)."""
+def manager() -> Any:
+    """A ``LambdaManager`` when the deployment has a job store, else None (no demo).
+
+    dash_lambda is imported only then: the container path (``wsgi.py``) runs
+    without it.
+    """
     if os.environ.get("DASH_LAMBDA_JOBS_BUCKET") or os.environ.get("DASH_LAMBDA_JOBS_DIR"):
+        from dash_lambda import LambdaManager
+
         return LambdaManager()
     return None
 
