@@ -418,8 +418,8 @@ def test_a_forged_job_event_is_refused_and_runs_nothing(s3: Any, caplog: pytest.
         make_job_event(b"a guessed secret", store=body["store"], job=body["job"], prefix=body["prefix"]),
         {"dash_lambda_job": {**body, "sig": "0" * 64}},
         {"dash_lambda_job": {**body, "job": body["job"][:-1] + "0"}},  # another job, same signature
+        {"dash_lambda_job": {**body, "prefix": "/elsewhere/"}},
         {"dash_lambda_job": {**body, "args": ["rm -rf /"]}},
-        {"dash_lambda_job": {**body, "store": "s3://attacker-bucket/"}},
         {"dash_lambda_job": "run everything"},
         {"dash_lambda_job": body, "extra": 1},
     ]
@@ -427,6 +427,10 @@ def test_a_forged_job_event_is_refused_and_runs_nothing(s3: Any, caplog: pytest.
         with pytest.raises(JobEventRefused) as refused:
             worker(forged, FakeContext("forged"))
         assert isinstance(refused.value, UnsupportedEventError)
+    # Refused before anything else: the fresh sandbox did not even build its app.
+    assert worker.built_prefixes == []
+    with pytest.raises(JobEventRefused, match="no LambdaManager here uses s3://attacker-bucket/"):
+        worker({"dash_lambda_job": {**body, "store": "s3://attacker-bucket/"}}, FakeContext("forged"))
 
     assert any("refused a job event" in r.getMessage() for r in caplog.records)
     key = body["job"].split("-")[0]

@@ -25,7 +25,7 @@ from typing import Any
 from dash.background_callback.managers import BaseBackgroundCallbackManager
 
 from ..invocation import enter, leave
-from .events import JobEventRefused, parse_job_event
+from .events import JobEvent, JobEventRefused, parse_job_event
 from .manager import JobFunction, LambdaManager
 from .records import CANCELLED, DONE, ERROR, RUNNING, JobRecords, parse_job_id
 
@@ -53,11 +53,17 @@ def run_job_event(event: dict[str, Any], context: Any, prepare: Prepare | None) 
     """
     parsed = parse_job_event(event)
     request_id = str(getattr(context, "aws_request_id", "?"))
+    verified = False
+    manager = _find_manager(parsed.store)
+    if manager is not None:  # a warm sandbox: check the signature before anything else
+        if not _verify(parsed, manager, request_id):
+            return {"dash_lambda_job": parsed.job, "state": "failed"}
+        verified = True
     if prepare is not None:
-        # Build (or make current) the app the job belongs to: a manager made in
-        # the app builder exists only then.  An HTTP request for that prefix
-        # would build it just the same, so doing this before the signature
-        # check gives a forged event nothing a request could not have.
+        # Build (or make current) the app the job belongs to; a manager made in
+        # the app builder exists only then.  Unverified, this happens only in a
+        # sandbox that has not built that app yet, and an HTTP request for the
+        # prefix would build it just the same.
         try:
             prepare(parsed.prefix)
         except Exception:
@@ -65,24 +71,14 @@ def run_job_event(event: dict[str, Any], context: Any, prepare: Prepare | None) 
                 "dash_lambda: building the app for %s failed (request id %s)", parsed.prefix, request_id
             )
             return {"dash_lambda_job": parsed.job, "state": "failed"}
-    manager = _find_manager(parsed.store)
+        manager = _find_manager(parsed.store) or manager
     if manager is None:
         raise JobEventRefused(f"dash_lambda refused a job event: no LambdaManager here uses {parsed.store}")
-    try:
-        secret = manager.records.secret()
-    except Exception:
-        logger.exception(
-            "dash_lambda: cannot read the secret from %s (request id %s)", parsed.store, request_id
-        )
+    if not verified and not _verify(parsed, manager, request_id):
         return {"dash_lambda_job": parsed.job, "state": "failed"}
     ids = parse_job_id(parsed.job)
-    if not parsed.verify(secret) or ids is None:
-        logger.error(
-            "dash_lambda: refused a job event whose signature does not match this deployment's secret "
-            "(request id %s); nothing was run",
-            request_id,
-        )
-        raise JobEventRefused("dash_lambda refused a job event: its signature does not match this deployment")
+    if ids is None:  # signed by us, so never; but a bad id must not reach the store
+        raise JobEventRefused(f"dash_lambda refused a job event: {parsed.job!r} is not a job id")
     key, run = ids
     try:
         return _Job(manager, key, run, context, request_id).run(event)
@@ -91,6 +87,28 @@ def run_job_event(event: dict[str, Any], context: Any, prepare: Prepare | None) 
         # recorded, and the job's poll will end at its deadline.
         logger.exception("dash_lambda: background job %s failed (request id %s)", parsed.job[:12], request_id)
         return {"dash_lambda_job": parsed.job, "state": "failed"}
+
+
+def _verify(parsed: JobEvent, manager: LambdaManager, request_id: str) -> bool:
+    """True if the event was signed with the store's secret; False (logged) if the store is unreachable.
+
+    Raises :class:`JobEventRefused` for any other signature.
+    """
+    try:
+        secret = manager.records.secret()
+    except Exception:
+        logger.exception(
+            "dash_lambda: cannot read the secret from %s (request id %s)", parsed.store, request_id
+        )
+        return False
+    if not parsed.verify(secret):
+        logger.error(
+            "dash_lambda: refused a job event whose signature does not match this deployment's secret "
+            "(request id %s); nothing was run",
+            request_id,
+        )
+        raise JobEventRefused("dash_lambda refused a job event: its signature does not match this deployment")
+    return True
 
 
 def _find_manager(location: str) -> LambdaManager | None:
