@@ -105,11 +105,13 @@ class ThreadInvoker:
         self.timeout_seconds = timeout_seconds
         self.context_factory = context_factory or (lambda: ThreadContext(self.timeout_seconds))
         self.threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
 
     def invoke(self, event: dict[str, Any]) -> None:
-        self.threads = [thread for thread in self.threads if thread.is_alive()]
         thread = threading.Thread(target=self._run, args=(event,), name="dash-lambda-job", daemon=True)
-        self.threads.append(thread)
+        with self._lock:
+            self.threads = [running for running in self.threads if running.is_alive()]
+            self.threads.append(thread)
         thread.start()
 
     def join(self, timeout: float | None = None) -> None:

@@ -38,7 +38,11 @@ DISK_EXPIRY_SECONDS = 24 * 3600
 
 @runtime_checkable
 class JobStore(Protocol):
-    """A map of names (``[0-9a-f-]+(/[a-z.0-9-]+)?``) to bytes, shared by every sandbox."""
+    """A map of names to bytes, shared by every sandbox.
+
+    Names are ``secret`` or ``KEY/DOCUMENT`` (hex digits, lower-case letters,
+    digits, ``-`` and ``.``), so they are safe as S3 keys and as file paths.
+    """
 
     @property
     def location(self) -> str:
