@@ -96,8 +96,10 @@ class JobRecords:
         if self._secret is None:
             with self._lock:
                 if self._secret is None:
-                    self.store.put_new(_SECRET, secrets.token_hex(32).encode("ascii"))
                     stored = self.store.get(_SECRET)
+                    if not stored:  # the first sandbox ever: create it, unless another just did
+                        self.store.put_new(_SECRET, secrets.token_hex(32).encode("ascii"))
+                        stored = self.store.get(_SECRET)
                     if not stored:
                         raise RuntimeError(f"the secret in {self.store.location} vanished")
                     self._secret = stored
