@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 
 import dash
+import long_job
 import plotly.graph_objects as go
 import population
 from dash import Dash, Input, Output, dcc, html
@@ -27,8 +28,11 @@ DEFAULT_COUNTRY = "Canada"
 
 def build_app(dash_kwargs: Mapping[str, Any] | None = None) -> Dash:
     """Create the app; ``dash_kwargs`` (URL prefixes) go to ``Dash`` untouched."""
-    app = Dash(__name__, title=TITLE, **dict(dash_kwargs or {}))
+    jobs = long_job.manager()  # a long-callback demo when the deployment keeps background jobs
+    app = Dash(__name__, title=TITLE, background_callback_manager=jobs, **dict(dash_kwargs or {}))
     app.layout = _layout(app, population.get_table())
+    if jobs is not None:
+        long_job.add_to(app)
     return app
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import boto3
 import pytest
 from _sam import FRONTEND, local_s3, population_csv, run_handler
-from lambda_events import callback_body, decode, event_for, find_component
+from lambda_events import callback_body, dash_config, decode, event_for, find_component
 
 
 def _frontend_module(name: str) -> ModuleType:
@@ -264,3 +264,47 @@ def test_module_level_callbacks_work_on_every_prefix() -> None:
             assert _props(tree, "architecture-img")["src"] == f"{prefix}assets/architecture.png"
             assert _callback(next(responses), "population-graph", "figure")["data"][0]["x"][0] == 1952
             assert "days young!" in _text(_callback(next(responses), "birthdate-output", "children"))
+
+
+def test_long_callback_demo_through_dash_lambda_serve(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a job store (here a folder), the page gains a background callback that outlives a request."""
+    import http.client
+    import json
+    import time
+
+    from test_local_server import start_serve, stop
+
+    monkeypatch.setenv("DASH_LAMBDA_JOBS_DIR", str(tmp_path))
+    monkeypatch.setenv("LONG_JOB_SECONDS", "1")
+    served = start_serve(
+        "--app-dir", str(FRONTEND), "dash_app:build_app", "--stage", "Prod", "--port", "0", "--no-reload",
+    )  # fmt: skip
+    host, port = served.url.split("//")[1].split("/")[0].split(":")
+
+    def post(body: str, query: str) -> Any:
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        try:
+            connection.request("POST", f"/Prod/_dash-update-component?{query}", body, JSON)
+            response = connection.getresponse()
+            assert response.status == 200, response.read()
+            return json.loads(response.read())
+        finally:
+            connection.close()
+
+    try:
+        _, _, page = served.get("/Prod/", {"Accept-Encoding": "identity"})
+        _, _, layout = served.get("/Prod/_dash-layout", {"Accept-Encoding": "identity"})
+        assert find_component(json.loads(layout), "long-job-start") is not None
+        query = f"endId={dash_config(page.decode())['end_id']}"
+        inputs = [{"id": "long-job-start", "property": "n_clicks", "value": 1}]
+        handles = post(callback_body("long-job-result.children", inputs), query)
+        query += f"&cacheKey={handles['cacheKey']}&job={handles['job']}"
+        deadline = time.monotonic() + 60
+        answer: dict[str, Any] = {}
+        while time.monotonic() < deadline and "response" not in answer:
+            time.sleep(0.2)
+            answer = post(callback_body("long-job-result.children", inputs), query)
+    finally:
+        log = stop(served)
+    assert answer["response"]["long-job-result"]["children"].endswith("countries looked at).")
+    assert "Traceback" not in log

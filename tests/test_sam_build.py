@@ -94,7 +94,7 @@ def test_build_succeeds_from_another_directory(build: Build) -> None:
 
 def test_artifact_holds_app_library_and_dependencies(build: Build) -> None:
     artifact = build.artifact
-    for name in ("app.py", "dash_app.py", "population.py", "wsgi.py"):
+    for name in ("app.py", "dash_app.py", "long_job.py", "population.py", "wsgi.py"):
         assert (artifact / name).read_bytes() == (FRONTEND / name).read_bytes()
     for name in ("assets/architecture.png", "data/population.csv"):
         assert (artifact / name).read_bytes() == (FRONTEND / name).read_bytes()

@@ -73,6 +73,14 @@ VARIANTS: dict[str, dict[str, str]] = {
         "EnableSnapStart": "true",
         "BasicAuthCredentials": "admin:correct-horse",
     },
+    "background-callbacks": {"BackgroundCallbacks": "true", "Timeout": "900"},
+    "background-callbacks-everything": {
+        **DATA,
+        "BackgroundCallbacks": "true",
+        "FrontDoor": "HttpApi",
+        "EnableSnapStart": "true",
+        "KeepWarmSchedule": "rate(5 minutes)",
+    },
 }
 
 FRONT_DOOR_RESOURCES = {
@@ -282,6 +290,52 @@ def test_no_data_bucket_means_no_s3_access_and_the_bundled_csv() -> None:
     assert props["Policies"] == []
     assert props["Environment"]["Variables"]["DATA_BUCKET"] == ""
     assert props["Environment"]["Variables"]["DATA_KEY"] == ""
+
+
+BACKGROUND_RESOURCES = {"JobsBucket", "JobsBucketPolicy", "SelfInvokePolicy"}
+
+
+def test_without_background_callbacks_no_bucket_and_no_self_invoke() -> None:
+    deployment = deploy({})
+    assert not BACKGROUND_RESOURCES & set(deployment.resources)
+    assert "JobsBucketName" not in deployment.outputs
+    assert function({})["Environment"]["Variables"]["DASH_LAMBDA_JOBS_BUCKET"] == ""
+
+
+def test_background_callbacks_get_an_expiring_private_bucket() -> None:
+    deployment = deploy(VARIANTS["background-callbacks"])
+    assert set(deployment.resources) >= BACKGROUND_RESOURCES
+    bucket = deployment.resources["JobsBucket"]
+    [rule] = bucket["LifecycleConfiguration"]["Rules"]
+    assert (rule["Status"], rule["ExpirationInDays"]) == ("Enabled", 1)
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    [deny] = deployment.resources["JobsBucketPolicy"]["PolicyDocument"]["Statement"]
+    assert (deny["Effect"], deny["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+    assert deployment.outputs["JobsBucketName"] == "<JobsBucket>"
+    assert deployment.template["Resources"]["JobsBucket"]["DeletionPolicy"] == "Delete"
+
+
+def test_background_callbacks_reach_only_their_bucket_and_invoke_only_this_function() -> None:
+    props = function(VARIANTS["background-callbacks"])
+    assert props["Environment"]["Variables"]["DASH_LAMBDA_JOBS_BUCKET"] == "<JobsBucket>"
+    [policy] = props["Policies"]
+    objects, listing = policy["Statement"]
+    assert objects["Action"] == ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    assert objects["Resource"] == "<JobsBucket.Arn>/*"
+    assert (listing["Action"], listing["Resource"]) == ("s3:ListBucket", "<JobsBucket.Arn>")
+    invoke = deploy(VARIANTS["background-callbacks"]).resources["SelfInvokePolicy"]
+    assert invoke["Roles"] == ["<DashFunctionRole>"]  # the role SAM makes for DashFunction
+    [statement] = invoke["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "lambda:InvokeFunction"
+    # The function and its versions and aliases: a job runs in the version that started it.
+    assert statement["Resource"] == ["<DashFunction.Arn>", "<DashFunction.Arn>:*"]
+
+
+def test_background_callbacks_keep_the_data_bucket_policy() -> None:
+    props = function(VARIANTS["background-callbacks-everything"])
+    data, jobs = props["Policies"]
+    assert data["Statement"][0]["Resource"].endswith(":s3:::example-dash-data/exports/population.csv")
+    assert jobs["Statement"][0]["Resource"] == "<JobsBucket.Arn>/*"
 
 
 def test_keep_warm_schedule_invokes_the_alias() -> None:

@@ -8,6 +8,8 @@ lambda_handler = make_lambda_handler(build_app)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .auth import Authorizer, BasicAuth, Refusal
 from .config import ConfigError
 from .errors import BuilderError, DashLambdaError, MalformedEventError, UnsupportedEventError
@@ -15,17 +17,43 @@ from .handler import LambdaHandler, make_lambda_handler
 from .invocation import OutsideInvocationError, current_context, current_event
 from .sources.base import HttpRequest
 
+if TYPE_CHECKING:
+    from .background.events import JobEventRefused
+    from .background.invokers import Invoker, LambdaInvoker, ThreadInvoker
+    from .background.manager import LambdaManager
+    from .background.store import DiskStore, JobStore, S3Store
+
+#: Background-callback names, imported on first use (see dash_lambda.background).
+_BACKGROUND = (
+    "DiskStore",
+    "Invoker",
+    "JobEventRefused",
+    "JobStore",
+    "LambdaInvoker",
+    "LambdaManager",
+    "S3Store",
+    "ThreadInvoker",
+)
+
 __all__ = [
     "Authorizer",
     "BasicAuth",
     "BuilderError",
     "ConfigError",
     "DashLambdaError",
+    "DiskStore",
     "HttpRequest",
+    "Invoker",
+    "JobEventRefused",
+    "JobStore",
     "LambdaHandler",
+    "LambdaInvoker",
+    "LambdaManager",
     "MalformedEventError",
     "OutsideInvocationError",
     "Refusal",
+    "S3Store",
+    "ThreadInvoker",
     "UnsupportedEventError",
     "current_context",
     "current_event",
@@ -33,3 +61,11 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name in _BACKGROUND:
+        from . import background
+
+        return getattr(background, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,6 +19,7 @@ from .app_errors import WATCH_KEY, Watch
 from .app_errors import request_id as _request_id
 from .apps import AppBuilder, AppCache
 from .auth import Authorizer, BasicAuth
+from .background.events import is_job_event
 from .config import Settings, resolve
 from .encoding import negotiate
 from .errors import MalformedEventError, UnsupportedEventError
@@ -144,6 +145,10 @@ class LambdaHandler:
             raise UnsupportedEventError(
                 f"dash_lambda handles HTTP events; it was invoked with a {type(event).__name__}"
             )
+        if is_job_event(event):  # a background callback's job, sent by this function to itself
+            from .background.worker import run_job_event
+
+            return run_job_event(event, context, self._apps.get)
         source = find_source(event)
         if source is None:
             if is_warmup(event):

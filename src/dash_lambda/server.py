@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 from werkzeug.serving import WSGIRequestHandler, make_server, run_simple
 from werkzeug.wrappers import Request, Response
 
+from .background.invokers import ThreadInvoker, set_default_invoker
 from .local_events import (
     LAMBDA_REQUEST_LIMIT,
     FrontDoor,
@@ -86,10 +87,19 @@ class LocalGateway:
     same way here, with a log line saying what AWS would have done and why.
     """
 
-    def __init__(self, handler: Handler, front_door: FrontDoor, *, function_timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        front_door: FrontDoor,
+        *,
+        function_timeout_s: float = 30.0,
+        gateway_timeout_s: float | None = None,
+    ) -> None:
         self.handler = handler
         self.front_door = front_door
         self.function_timeout_s = function_timeout_s
+        #: When set, API Gateway's 504 for a handler slower than this (AWS: 29 s REST, 30 s HTTP API).
+        self.gateway_timeout_s = gateway_timeout_s
         self._lock = threading.Lock()
         self._explained_outside = False
 
@@ -154,6 +164,16 @@ class LocalGateway:
                 _door_short(door),
             )
             return _aws_error(502, "Internal server error"), "handler raised"
+        timeout = self.gateway_timeout_s
+        if timeout is not None and elapsed > timeout and door.payload in ("v1", "v2"):
+            logger.warning(
+                "dash-lambda: %s %s took %.1f s; API Gateway gave up after %.0f s and answered 504",
+                request.method,
+                request.path,
+                elapsed,
+                timeout,
+            )
+            return _aws_error(504, "Endpoint request timed out"), "gateway timeout"
         if elapsed > API_GATEWAY_TIMEOUT_S and door.payload in ("v1", "v2"):
             logger.warning(
                 "dash-lambda: %s %s took %.1f s; API Gateway gives up after %.0f s and answers 504",
@@ -432,6 +452,9 @@ def build_gateway(options: ServeOptions, port: int) -> LocalGateway:
     """Load the target, make its handler and check that the front page answers."""
     target = load_target(options.spec, options.app_dir)
     handler = make_handler(target, [options.front_door.url_prefix])
+    # Background-callback jobs go through the same handler on threads of
+    # their own, as Lambda would run them in other sandboxes.
+    set_default_invoker(ThreadInvoker(handler, context_factory=lambda: LocalContext(timeout_seconds=900)))
     gateway = LocalGateway(handler, options.front_door)
     self_check(gateway, options.spec, options.host, port)
     return gateway
