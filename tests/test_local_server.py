@@ -247,9 +247,9 @@ def test_request_id_header_and_context(handler: LambdaHandler) -> None:
 def test_load_target_finds_builders_and_handlers() -> None:
     # Imported as the top-level module ``local_app``, the way the command line names it.
     builder = load_target("local_app:build_app", APPS)
-    assert builder.builder is sys.modules["local_app"].build_app and builder.handler is None
+    assert builder.app is sys.modules["local_app"].build_app and builder.handler is None
     ready = load_target("local_app:lambda_handler", APPS)
-    assert isinstance(ready.handler, LambdaHandler) and ready.builder is None
+    assert isinstance(ready.handler, LambdaHandler) and ready.app is None
     plain = load_target("local_app:plain_handler", APPS)
     assert plain.handler is sys.modules["local_app"].plain_handler
 
@@ -257,12 +257,12 @@ def test_load_target_finds_builders_and_handlers() -> None:
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ("local_app", "expected MODULE:BUILDER"),
-        ("local_app:", "expected MODULE:BUILDER"),
-        ("local-app:build_app", "expected MODULE:BUILDER"),
+        ("local_app", "expected MODULE:APP"),
+        ("local_app:", "expected MODULE:APP"),
+        ("local-app:build_app", "expected MODULE:APP"),
         ("local_ap:build_app", "did you mean 'local_app'?"),
         ("local_app:build_ap", "did you mean 'build_app'?"),
-        ("local_app:NOT_A_BUILDER", "is a int, not an app builder"),
+        ("local_app:NOT_A_BUILDER", "neither a dash.Dash app nor an app builder"),
     ],
 )
 def test_load_target_errors_say_what_to_change(spec: str, message: str) -> None:
@@ -285,7 +285,7 @@ def test_load_target_reports_errors_inside_the_module(tmp_path: Path) -> None:
         load_target("needs_pandas:build_app", tmp_path)
     with pytest.raises(ServeError, match=r"SyntaxError: .*bad_syntax.py:1\)"):
         load_target("bad_syntax:build_app", tmp_path)
-    with pytest.raises(ServeError, match="needs the function that builds it"):
+    with pytest.raises(ServeError, match="the Dash app has no layout yet; create the handler after"):
         load_target("instance:app", tmp_path)
 
 
@@ -438,7 +438,7 @@ def _run_serve(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[s
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["local_app"], "expected MODULE:BUILDER"),
+        (["local_app"], "expected MODULE:APP"),
         (["--app-dir", str(APPS), "local_ap:build_app"], "did you mean 'local_app'?"),
         (
             ["--app-dir", str(APPS), "local_app:raising_build_app"],

@@ -1,16 +1,22 @@
 """Run any Plotly Dash app on AWS Lambda, behind any HTTP front door.
 
 from dash_lambda import make_lambda_handler
-from dash_app import build_app  # build_app(dash_kwargs) -> dash.Dash
+from app import app  # your dash.Dash app, unchanged
 
-lambda_handler = make_lambda_handler(build_app)
+lambda_handler = make_lambda_handler(app)
 """
 
 from __future__ import annotations
 
 from .auth import Authorizer, BasicAuth, Refusal
 from .config import ConfigError
-from .errors import BuilderError, DashLambdaError, MalformedEventError, UnsupportedEventError
+from .errors import (
+    BuilderError,
+    DashLambdaError,
+    MalformedEventError,
+    UnsupportedAppError,
+    UnsupportedEventError,
+)
 from .handler import LambdaHandler, make_lambda_handler
 from .invocation import OutsideInvocationError, current_context, current_event
 from .sources.base import HttpRequest
@@ -26,6 +32,7 @@ __all__ = [
     "MalformedEventError",
     "OutsideInvocationError",
     "Refusal",
+    "UnsupportedAppError",
     "UnsupportedEventError",
     "current_context",
     "current_event",
