@@ -1,4 +1,4 @@
-"""Finding what ``MODULE:BUILDER`` names and turning it into a Lambda handler.
+"""Finding what ``MODULE:APP`` names and turning it into a Lambda handler.
 
 Shared by ``dash-lambda serve`` and ``dash-lambda invoke``: import the
 module from ``--app-dir``, tell a ready handler from what
