@@ -238,3 +238,32 @@ def test_an_app_with_a_requests_prefix_of_its_own_is_served_under_each_prefix() 
         page = get(served, door, "/")
         assert dash_config(page.text)["requests_pathname_prefix"] == prefix
 
+
+
+def test_a_dash_app_on_a_flask_server_of_its_own_is_served_with_the_servers_routes() -> None:
+    server = flask.Flask("company_portal")
+
+    @server.route("/ping")
+    def ping() -> str:
+        return "pong"
+
+    app = dash.Dash(__name__, server=server, assets_folder="no-assets")
+    app.layout = html.Div([html.A("ping", href=app.get_relative_path("/ping"), id="ping-link")])
+    served = make_lambda_handler(app)
+    for door, prefix in PREFIX_DOORS.items():
+        assert get(served, door, "/ping").text == "pong"
+        layout = get(served, door, "/_dash-layout").json()
+        assert find_component(layout, "ping-link")["href"] == f"{prefix}ping"  # type: ignore[index]
+
+
+def test_the_local_server_names_app_get_asset_url_for_a_hard_coded_asset_path(handler: LambdaHandler) -> None:
+    from werkzeug.test import Client
+
+    from dash_lambda.local_events import FrontDoor
+    from dash_lambda.server import LocalGateway
+
+    client = Client(LocalGateway(handler, FrontDoor("v2", stage="Prod")))
+    page = client.get("/assets/logo.png", headers={"Host": "localhost:8050", "Accept": "text/html"})
+    assert page.status_code == 404  # what an HTTP API answers outside its stage
+    assert 'app.get_asset_url("logo.png")' in page.text
+    assert '<a href="http://localhost:8050/Prod/assets/logo.png">' in page.text

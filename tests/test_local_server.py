@@ -186,6 +186,21 @@ def test_outside_the_prefix_the_function_is_not_invoked(
     assert f"open http://127.0.0.1:8050{door.url_prefix}" in caplog.text
 
 
+def test_a_browser_outside_the_prefix_gets_a_page_with_the_url_or_the_fix(handler: LambdaHandler) -> None:
+    client = client_for(handler, DOORS["v1-stage"])
+    browser = {"Host": "127.0.0.1:8050", "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    root = client.get("/", headers=browser)
+    assert (root.status_code, root.mimetype) == (403, "text/html")
+    assert 'Open <a href="http://127.0.0.1:8050/Prod/">' in root.text
+    linked = client.get("/logo.png", headers={**browser, "Referer": "http://127.0.0.1:8050/Prod/"})
+    assert linked.status_code == 403
+    assert '<a href="http://127.0.0.1:8050/Prod/logo.png">' in linked.text
+    assert 'dash.get_relative_path("/logo.png")' in linked.text
+    assert "the link was on http://127.0.0.1:8050/Prod/" in linked.text
+    image = client.get("/logo.png", headers={"Host": "127.0.0.1:8050", "Accept": "image/png,*/*"})
+    assert (image.status_code, image.get_json()) == (403, {"message": "Forbidden"})  # AWS's answer, exactly
+
+
 def _returns(value: Any) -> Any:
     def handler(event: dict[str, Any], context: Any) -> Any:
         return value
