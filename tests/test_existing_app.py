@@ -267,3 +267,19 @@ def test_the_local_server_names_app_get_asset_url_for_a_hard_coded_asset_path(ha
     assert page.status_code == 404  # what an HTTP API answers outside its stage
     assert 'app.get_asset_url("logo.png")' in page.text
     assert '<a href="http://localhost:8050/Prod/assets/logo.png">' in page.text
+
+
+def test_a_pages_app_constructed_after_another_app_served_a_layout_keeps_its_own_routes() -> None:
+    from apps import pages_app
+
+    other = make_lambda_handler(pages_app.build_app)
+    assert get(other, "rest-stage-url", "/_dash-layout").status == 200  # Dash now remembers that app
+    late = dash.Dash("late_app", use_pages=True, pages_folder="", assets_folder="no-assets")
+    dash.register_page("late_target", path="/target", layout=html.Div("target"))
+    # redirect_from adds a route to dash.get_app(): it must be this app, not the one served last.
+    dash.register_page("late_old", path="/moved", redirect_from=["/old"], layout=html.Div("moved"))
+    late.layout = html.Div([dash.page_container])
+    served = make_lambda_handler(late)
+    moved = get(served, "rest-stage-url", "/old")
+    assert (moved.status, moved.header("location")) == (301, "/Prod/moved")
+    assert get(other, "rest-stage-url", "/old-about").header("location") == "/Prod/about"

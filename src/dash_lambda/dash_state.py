@@ -23,10 +23,11 @@ switching is safe there; the local server is threaded but serves one prefix.
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import weakref
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import dash
@@ -46,7 +47,7 @@ class ServedApp:
 
     def __init__(self, dash_app: dash.Dash, pages: Registry | None) -> None:
         self.dash_app = dash_app
-        self.wsgi_app = dash_app.server.wsgi_app
+        self.wsgi_app = _isolated(dash_app.server.wsgi_app)
         #: This app's Dash Pages registry (None when it does not use Pages).
         self.pages = pages
         #: The external prefix the app's URLs carry now (``requests_pathname_prefix``).
@@ -150,7 +151,7 @@ class DashGlobals:
             _get_paths.CONFIG = app.config
             _pages.CONFIG = app.config
             _get_app.APP = app
-            _get_app.app_context.set(app)
+            _get_app.app_context.set(None)  # dash.get_app() falls back to APP
             self._active = served
             if served.pages is not None and self._registry_owner is not served:
                 _set_registry(served.pages)
@@ -189,6 +190,24 @@ class DashGlobals:
         """The page registry without the pages that belong to apps being served."""
         owned = {id(page) for served in self._served if served.pages for page in served.pages.values()}
         return {module: page for module, page in _pages.PAGE_REGISTRY.items() if id(page) not in owned}
+
+
+WsgiCall = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def _isolated(wsgi_app: WsgiCall) -> WsgiCall:
+    """``wsgi_app`` run in a copy of the context, so what a request sets there ends with it.
+
+    Dash sets ``dash.get_app()``'s context variable while it serves a layout
+    and never resets it; left in the handler's context, a Pages app
+    constructed later (another handler, a rebuild) would add its
+    ``redirect_from`` routes to the app served last, which Flask refuses.
+    """
+
+    def run(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return contextvars.copy_context().run(wsgi_app, environ, start_response)
+
+    return run
 
 
 def _set_registry(pages: Registry) -> None:
