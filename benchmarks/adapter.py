@@ -369,12 +369,12 @@ def report(result: AdapterResult) -> str:
         extra = {c.route.name: result.med(c, "app") - result.med(c, "b") for c in cases}
         switch = {c.route.name: result.med(c, "switch") - result.med(c, "app") for c in cases}
         worst = max(extra, key=lambda name: abs(extra[name]))
-        dynamic = [c.route.name for c in cases if not _is_static(c.route.path)]
+        dynamic = [switch[c.route.name] for c in cases if not _is_static(c.route.path)]
         app_mode.append(
-            f"{door}: (d) − (b) is {us(median(list(extra.values())))} per request (median over the routes; "
-            f"largest {us(extra[worst])} on {worst}; target within 2 µs); a prefix switch adds "
-            f"{us(median([switch[name] for name in dynamic]))} on the dynamic routes (median; max "
-            f"{us(max(switch[name] for name in dynamic))}; target ≤ 50 µs), and nothing on cached files"
+            f"{door}: (d) minus (b) is {us(median(list(extra.values())))} per request "
+            f"(median over the routes; largest {us(extra[worst])} on {worst}; target within 2 µs); "
+            f"a prefix switch adds {us(median(dynamic))} on the dynamic routes "
+            f"(median; max {us(max(dynamic))}; target ≤ 50 µs), and nothing on cached files"
         )
     out += [
         "Fixed cost per request: " + "; ".join(over) + ".",

@@ -34,6 +34,8 @@ from dash_lambda import BuilderError, LambdaHandler, UnsupportedAppError, make_l
 
 #: One door per prefix, alternated in one process.
 PREFIX_DOORS = {"rest-stage-url": "/Prod/", "rest-custom-domain": "/", "rest-base-path": "/dash/"}
+#: Then every front door, payload 2.0 and ALB too, each switching the prefix from the last.
+ALTERNATING = [*PREFIX_DOORS, "http-api-stage", "alb", "rest-base-path", "function-url", "http-api-default"]
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +110,8 @@ def test_index_scripts_and_assets_carry_the_request_prefix_on_every_front_door(
 
 def test_prefixes_alternate_in_one_process_with_every_link_right(handler: LambdaHandler) -> None:
     for _ in range(2):
-        for door, prefix in PREFIX_DOORS.items():
+        for door in ALTERNATING:
+            prefix = HTTP_FIXTURES[door]
             layout = get(handler, door, "/_dash-layout").json()
             # Computed once at import, moved to the request's prefix:
             assert find_component(layout, "logo")["src"] == f"{prefix}assets/logo.png"  # type: ignore[index]
