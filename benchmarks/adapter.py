@@ -173,6 +173,9 @@ def build_contenders() -> tuple[list[Contender], Callable[[str], Any]]:
     recorder = _Recorder(build_app)
     pure = make_lambda_handler(recorder, compress=False, static_cache_mb=0)
     defaults = make_lambda_handler(build_app)
+    # App mode: one app made as a module would make it, every prefix applied per request.
+    restore_callbacks()
+    shared = make_lambda_handler(build_app({}))
     seed = make_seed_handler(build_app, before_build=restore_callbacks)
     apig_alone: dict[str, Any] = {}
 
@@ -202,6 +205,13 @@ def build_contenders() -> tuple[list[Contender], Callable[[str], Any]]:
 
         return prepare
 
+    def switched(case: Case) -> Thunk:
+        # Untimed: the previous request came through the other door's prefix.
+        other = next(door for door in DOOR_PREFIX if door != case.door)
+        shared._apps.get(DOOR_PREFIX[other])
+        event = case.events["none"]
+        return lambda: shared(event, context)
+
     def seed_prepare(case: Case) -> Thunk:
         event = dict(case.events["none"])  # the seed rewrites event["path"]
         return lambda: seed(event, context)
@@ -213,9 +223,17 @@ def build_contenders() -> tuple[list[Contender], Callable[[str], Any]]:
         Contender("b", "(b) defaults, no Accept-Encoding", handler(defaults, "none")),
         Contender("c", "(c) defaults, `Accept-Encoding: gzip`", handler(defaults, "gzip")),
         Contender("br", "(c′) defaults, browser `gzip, deflate, br`", handler(defaults, "browser")),
+        Contender("app", "(d) app mode, defaults, no Accept-Encoding", handler(shared, "none")),
+        Contender("switch", "(d′) app mode, prefix differs from the last request's", switched),
         Contender("seed", "seed article (apig-wsgi + lru_cache)", seed_prepare),
     ]
     return contenders, app_for
+
+
+def _is_static(path: str) -> bool:
+    from dash_lambda.static_cache import is_static_path
+
+    return is_static_path(path)
 
 
 def _decoded(result: object) -> tuple[int, bytes]:
@@ -345,8 +363,23 @@ def report(result: AdapterResult) -> str:
             f"{door}: (a) adds {us(median(extra))} per request (median over the routes without plotly), "
             f"of which apig-wsgi alone accounts for {us(median(apig))}"
         )
+    app_mode = []
+    for door in DOORS:
+        cases = [c for c in result.cases if c.door == door]
+        extra = {c.route.name: result.med(c, "app") - result.med(c, "b") for c in cases}
+        switch = {c.route.name: result.med(c, "switch") - result.med(c, "app") for c in cases}
+        worst = max(extra, key=lambda name: abs(extra[name]))
+        dynamic = [switch[c.route.name] for c in cases if not _is_static(c.route.path)]
+        app_mode.append(
+            f"{door}: (d) minus (b) is {us(median(list(extra.values())))} per request "
+            f"(median over the routes; largest {us(extra[worst])} on {worst}; target within 2 µs); "
+            f"a prefix switch adds {us(median(dynamic))} on the dynamic routes "
+            f"(median; max {us(max(dynamic))}; target ≤ 50 µs), and nothing on cached files"
+        )
     out += [
         "Fixed cost per request: " + "; ".join(over) + ".",
+        "",
+        "App mode: " + "; ".join(app_mode) + ".",
         "",
         "Cached responses ((b), (c), (c′) on bundles, the PNG and plotly.min.js) take 5-25 µs when the "
         "CPU caches are warm (section 4's *warm* column); here they often run right after a contender "

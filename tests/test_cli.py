@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import subprocess
@@ -80,7 +81,11 @@ def test_serve_base_path_and_alb_multi_value(monkeypatch: pytest.MonkeyPatch) ->
         (["serve", "a:b", "--port", "70000"], "between 0 and 65535"),
         (["serve", "a:b", "--payload", "v3"], "invalid choice"),
         (["serve"], "required"),
-        (["invoke", "a:b"], "required"),
+        (["invoke"], "required"),
+        (["invoke", "a:b", "event.json", "--path", "/x"], "give an EVENT file or describe the request (--path), not both"),
+        (["invoke", "a:b", "--header", "no colon"], "--header must look like 'Name: value'"),
+        (["invoke", "a:b", "--path", "x"], "--path must start with '/'"),
+        (["invoke", "a:b", "--payload", "alb", "--stage", "Prod"], "an ALB target group has no stage"),
     ],
 )
 def test_usage_errors_exit_2(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -250,3 +255,102 @@ def test_invoke_reads_stdin(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert '{"status":"ok"}' in result.stdout
+
+
+# ------------------------------------------------------- invoke, request flags
+
+
+def echoed(out: str) -> dict[str, Any]:
+    """The JSON body ``local_app``'s ``/echo`` route answered, from ``invoke``'s report."""
+    body = out.split("bytes:\n", 1)[1].split("\nsize: ", 1)[0]
+    data: dict[str, Any] = json.loads(body)
+    return data
+
+
+def test_invoke_builds_the_event_from_flags_through_the_chosen_front_door(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, out, _ = run_invoke(
+        capsys, "local_app:build_app", "--stage", "Prod", "--path", "/echo", "--method", "put",
+        "--query", "a=1&b=x%20y", "--query", "a=2", "--header", "X-Test: yes", "--body", '{"k": 1}',
+    )  # fmt: skip
+    assert status == 0, out
+    assert out.startswith("event: REST API (payload 1.0), stage Prod, PUT /Prod/echo?a=1&b=x%20y&a=2\n")
+    seen = echoed(out)
+    assert (seen["method"], seen["path"]) == ("PUT", "/echo")
+    assert seen["query"] == [["a", "1"], ["a", "2"], ["b", "x y"]]
+    assert seen["headers"]["x-test"] == "yes"
+    assert seen["headers"]["content-type"] == "application/json"
+    assert json.loads(base64.b64decode(seen["body_b64"])) == {"k": 1}
+
+
+@pytest.mark.parametrize(
+    ("flags", "first_line", "app_path"),
+    [
+        (["--payload", "v2", "--stage", "Prod", "--path", "/Prod/echo"], "HTTP API (payload 2.0), stage Prod, GET /Prod/echo", "/echo"),
+        (["--payload", "v1", "--base-path", "dash", "--path", "/echo"], "REST API (payload 1.0) via a custom domain, base path /dash, GET /dash/echo", "/echo"),
+        (["--payload", "url", "--path", "/echo?x=1"], "Function URL (payload 2.0), GET /echo?x=1", "/echo"),
+        (["--payload", "alb", "--multi-value-headers", "--path", "/echo"], "ALB target group, multi-value headers, GET /echo", "/echo"),
+    ],
+)
+def test_invoke_flags_reach_every_front_door(
+    capsys: pytest.CaptureFixture[str], flags: list[str], first_line: str, app_path: str
+) -> None:
+    status, out, _ = run_invoke(capsys, "local_app:build_app", *flags)
+    assert status == 0, out
+    assert out.startswith(f"event: {first_line}\n")
+    assert echoed(out)["path"] == app_path
+
+
+def test_invoke_without_event_or_path_requests_the_prefix_root(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run_invoke(capsys, "local_app:build_app", "--stage", "Prod")
+    assert status == 0
+    assert out.startswith("event: REST API (payload 1.0), stage Prod, GET /Prod/\n")
+    assert "<title>Local Server Test</title>" in out
+
+
+def test_invoke_body_from_a_file_is_posted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    body = tmp_path / "body.txt"
+    body.write_text("from a file")
+    status, out, _ = run_invoke(
+        capsys, "local_app:build_app", "--path", "/echo", "--body", f"@{body}", "--header", "Content-Type: text/plain"
+    )
+    assert status == 0
+    seen = echoed(out)
+    assert seen["method"] == "POST" and seen["headers"]["content-type"] == "text/plain"
+    assert base64.b64decode(seen["body_b64"]) == b"from a file"
+    status, _, err = run_invoke(capsys, "local_app:build_app", "--body", f"@{tmp_path / 'missing'}")
+    assert status == 1 and "cannot read --body file" in err
+
+
+# ------------------------------------------------- an existing project, as is
+
+PROJECT = APPS / "existing_project"
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The command as a user types it, in its own process (the project's module is named ``app``)."""
+    return subprocess.run(
+        [sys.executable, "-m", "dash_lambda", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_invoke_an_existing_dash_app_under_a_stage_with_payload_2() -> None:
+    result = run_cli(
+        "invoke", "--app-dir", str(PROJECT), "app:app", "--payload", "v2", "--stage", "Prod", "--path", "/Prod/analytics", "--full"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("event: HTTP API (payload 2.0), stage Prod, GET /Prod/analytics\n")
+    assert "status: 200 OK" in result.stdout
+    assert '"requests_pathname_prefix":"\\u002fProd\\u002f"' in result.stdout
+    moved = run_cli("invoke", "--app-dir", str(PROJECT), "app:app", "--base-path", "dash", "--path", "/stats")
+    assert "status: 301" in moved.stdout and "Location: /dash/analytics" in moved.stdout
+
+
+def test_the_flask_server_of_a_dash_app_is_refused_in_one_line_naming_the_fix() -> None:
+    for command in (["invoke"], ["serve", "--no-reload", "--port", "0"]):
+        result = run_cli(*command, "--app-dir", str(PROJECT), "app:server")
+        assert result.returncode == 1
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert result.stderr.startswith("dash-lambda: error: app:server: got the Flask server of a Dash app")
+        assert "pass the Dash app itself" in result.stderr

@@ -184,6 +184,21 @@ def test_outside_the_prefix_the_function_is_not_invoked(
     assert f"open http://127.0.0.1:8050{door.url_prefix}" in caplog.text
 
 
+def test_a_browser_outside_the_prefix_gets_a_page_with_the_url_or_the_fix(handler: LambdaHandler) -> None:
+    client = client_for(handler, DOORS["v1-stage"])
+    browser = {"Host": "127.0.0.1:8050", "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    root = client.get("/", headers=browser)
+    assert (root.status_code, root.mimetype) == (403, "text/html")
+    assert 'Open <a href="http://127.0.0.1:8050/Prod/">' in root.text
+    linked = client.get("/logo.png", headers={**browser, "Referer": "http://127.0.0.1:8050/Prod/"})
+    assert linked.status_code == 403
+    assert '<a href="http://127.0.0.1:8050/Prod/logo.png">' in linked.text
+    assert 'dash.get_relative_path("/logo.png")' in linked.text
+    assert "the link was on http://127.0.0.1:8050/Prod/" in linked.text
+    image = client.get("/logo.png", headers={"Host": "127.0.0.1:8050", "Accept": "image/png,*/*"})
+    assert (image.status_code, image.get_json()) == (403, {"message": "Forbidden"})  # AWS's answer, exactly
+
+
 def _returns(value: Any) -> Any:
     def handler(event: dict[str, Any], context: Any) -> Any:
         return value
@@ -245,9 +260,9 @@ def test_request_id_header_and_context(handler: LambdaHandler) -> None:
 def test_load_target_finds_builders_and_handlers() -> None:
     # Imported as the top-level module ``local_app``, the way the command line names it.
     builder = load_target("local_app:build_app", APPS)
-    assert builder.builder is sys.modules["local_app"].build_app and builder.handler is None
+    assert builder.app is sys.modules["local_app"].build_app and builder.handler is None
     ready = load_target("local_app:lambda_handler", APPS)
-    assert isinstance(ready.handler, LambdaHandler) and ready.builder is None
+    assert isinstance(ready.handler, LambdaHandler) and ready.app is None
     plain = load_target("local_app:plain_handler", APPS)
     assert plain.handler is sys.modules["local_app"].plain_handler
 
@@ -255,12 +270,12 @@ def test_load_target_finds_builders_and_handlers() -> None:
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ("local_app", "expected MODULE:BUILDER"),
-        ("local_app:", "expected MODULE:BUILDER"),
-        ("local-app:build_app", "expected MODULE:BUILDER"),
+        ("local_app", "expected MODULE:APP"),
+        ("local_app:", "expected MODULE:APP"),
+        ("local-app:build_app", "expected MODULE:APP"),
         ("local_ap:build_app", "did you mean 'local_app'?"),
         ("local_app:build_ap", "did you mean 'build_app'?"),
-        ("local_app:NOT_A_BUILDER", "is a int, not an app builder"),
+        ("local_app:NOT_A_BUILDER", "neither a dash.Dash app nor an app builder"),
     ],
 )
 def test_load_target_errors_say_what_to_change(spec: str, message: str) -> None:
@@ -283,7 +298,7 @@ def test_load_target_reports_errors_inside_the_module(tmp_path: Path) -> None:
         load_target("needs_pandas:build_app", tmp_path)
     with pytest.raises(ServeError, match=r"SyntaxError: .*bad_syntax.py:1\)"):
         load_target("bad_syntax:build_app", tmp_path)
-    with pytest.raises(ServeError, match="needs the function that builds it"):
+    with pytest.raises(ServeError, match="the Dash app has no layout yet; create the handler after"):
         load_target("instance:app", tmp_path)
 
 
@@ -436,7 +451,7 @@ def _run_serve(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[s
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["local_app"], "expected MODULE:BUILDER"),
+        (["local_app"], "expected MODULE:APP"),
         (["--app-dir", str(APPS), "local_ap:build_app"], "did you mean 'local_app'?"),
         (
             ["--app-dir", str(APPS), "local_app:raising_build_app"],

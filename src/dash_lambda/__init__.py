@@ -1,9 +1,9 @@
 """Run any Plotly Dash app on AWS Lambda, behind any HTTP front door.
 
 from dash_lambda import make_lambda_handler
-from dash_app import build_app  # build_app(dash_kwargs) -> dash.Dash
+from app import app  # your dash.Dash app, unchanged
 
-lambda_handler = make_lambda_handler(build_app)
+lambda_handler = make_lambda_handler(app)
 """
 
 from __future__ import annotations
@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from .auth import Authorizer, BasicAuth, Refusal
 from .config import ConfigError
-from .errors import BuilderError, DashLambdaError, MalformedEventError, UnsupportedEventError
+from .errors import (
+    BuilderError,
+    DashLambdaError,
+    MalformedEventError,
+    UnsupportedAppError,
+    UnsupportedEventError,
+)
 from .handler import LambdaHandler, make_lambda_handler
 from .invocation import OutsideInvocationError, current_context, current_event
 from .sources.base import HttpRequest
@@ -54,6 +60,7 @@ __all__ = [
     "Refusal",
     "S3Store",
     "ThreadInvoker",
+    "UnsupportedAppError",
     "UnsupportedEventError",
     "current_context",
     "current_event",

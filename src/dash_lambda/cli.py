@@ -14,6 +14,7 @@ import json
 import sys
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,11 @@ from .local_events import (
     PAYLOADS,
     FrontDoor,
     LocalContext,
+    LocalRequest,
     LocalResponse,
     MalformedResponseError,
+    OutsidePrefixError,
+    build_event,
     decode_response,
 )
 from .server import ServeOptions, serve
@@ -48,36 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="serve the app locally; each request goes through the real Lambda handler",
         description=(
-            "Serve MODULE:BUILDER on a local port. Every browser request becomes the Lambda event "
+            "Serve MODULE:APP on a local port. Every browser request becomes the Lambda event "
             "the chosen front door would send, and the handler's response is sent back the way "
             "that front door would."
         ),
     )
     _add_target_arguments(serve_parser)
-    serve_parser.add_argument(
-        "--payload",
-        choices=PAYLOADS,
-        default="v1",
-        help=(
-            "event shape: v1 = REST API (payload 1.0, the SAM template's default), v2 = HTTP API "
-            "(payload 2.0), url = Function URL, alb = ALB target group (default: v1)"
-        ),
-    )
-    serve_parser.add_argument(
-        "--stage",
-        metavar="NAME",
-        help="serve under /NAME/ like an API Gateway stage URL (e.g. Prod); v1 and v2 only",
-    )
-    serve_parser.add_argument(
-        "--base-path",
-        metavar="PATH",
-        help="serve under /PATH/ like a custom domain's base-path mapping; v1 and v2 only",
-    )
-    serve_parser.add_argument(
-        "--multi-value-headers",
-        action="store_true",
-        help="with --payload alb: the target group has multi-value headers turned on",
-    )
+    _add_front_door_arguments(serve_parser, "serve")
     serve_parser.add_argument(
         "--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)"
     )
@@ -93,18 +74,54 @@ def build_parser() -> argparse.ArgumentParser:
 
     invoke_parser = commands.add_parser(
         "invoke",
-        help="run one Lambda event (a JSON file) through the handler and show the response",
+        help="run one Lambda event through the handler and show the response",
         description=(
-            "Invoke the handler once with EVENT (a JSON file, or - for stdin), as Lambda would, and "
-            "print the response: status, headers, the body decoded for reading, and its size against "
-            "the front door's limit. Exits 1 when AWS would not deliver the response (5xx, too large, "
-            "malformed)."
+            "Invoke the handler once, as Lambda would, with EVENT (a JSON file, or - for stdin) or "
+            "with the event a front door would send for a request you describe (--path, --method, "
+            "--query, --header, --body, --payload, --stage, --base-path). Print the response: "
+            "status, headers, the body decoded for reading, and its size against the front door's "
+            "limit. Exits 1 when AWS would not deliver the response (5xx, too large, malformed)."
         ),
     )
     _add_target_arguments(invoke_parser)
     invoke_parser.add_argument(
-        "event", metavar="EVENT", help="event JSON file, e.g. events/rest-stage-url.json"
+        "event",
+        metavar="EVENT",
+        nargs="?",
+        help="event JSON file, e.g. events/rest-stage-url.json; without it, the request below",
     )
+    request = invoke_parser.add_argument_group(
+        "the request (instead of EVENT)",
+        "Build the event from a request, as the chosen front door would: "
+        "dash-lambda invoke app:app --stage Prod --path /analytics --payload v2",
+    )
+    request.add_argument(
+        "--path",
+        help=(
+            "the URL path the browser asks for (default: the prefix's root); a --stage or --base-path "
+            "prefix is added when the path does not start with it"
+        ),
+    )
+    request.add_argument("--method", help="HTTP method (default: GET, or POST with --body)")
+    request.add_argument(
+        "--query",
+        action="append",
+        default=[],
+        metavar="QUERY",
+        help="query string, as in the URL (a=1&b=%%20x); repeat to add parts",
+    )
+    request.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="a request header; repeat for more",
+    )
+    request.add_argument(
+        "--body",
+        help="request body, or @FILE to read it from a file (Content-Type defaults to application/json)",
+    )
+    _add_front_door_arguments(request, "invoke")
     invoke_parser.add_argument("--full", action="store_true", help="print the whole body, however long")
     invoke_parser.add_argument(
         "--json", dest="as_json", action="store_true", help="print the handler's raw return value as JSON"
@@ -115,10 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_target_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "target",
-        metavar="MODULE:BUILDER",
+        metavar="MODULE:APP",
         help=(
-            "the app builder (build_app(dash_kwargs) -> Dash), e.g. dash_app:build_app, or a "
-            "handler made with make_lambda_handler, e.g. app:lambda_handler"
+            "the Dash app (e.g. app:app), an app builder (build_app(dash_kwargs) -> Dash, e.g. "
+            "dash_app:build_app), or a handler made with make_lambda_handler (e.g. app:lambda_handler)"
         ),
     )
     parser.add_argument(
@@ -128,23 +145,56 @@ def _add_target_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_front_door_arguments(parser: argparse.ArgumentParser | Any, command: str) -> None:
+    verb = "serve under" if command == "serve" else "request through"
+    parser.add_argument(
+        "--payload",
+        choices=PAYLOADS,
+        default="v1",
+        help=(
+            "event shape: v1 = REST API (payload 1.0, the SAM template's default), v2 = HTTP API "
+            "(payload 2.0), url = Function URL, alb = ALB target group (default: v1)"
+        ),
+    )
+    parser.add_argument(
+        "--stage",
+        metavar="NAME",
+        help=f"{verb} /NAME/ like an API Gateway stage URL (e.g. Prod); v1 and v2 only",
+    )
+    parser.add_argument(
+        "--base-path",
+        metavar="PATH",
+        help=f"{verb} /PATH/ like a custom domain's base-path mapping; v1 and v2 only",
+    )
+    parser.add_argument(
+        "--multi-value-headers",
+        action="store_true",
+        help="with --payload alb: the target group has multi-value headers turned on",
+    )
+
+
+def _front_door(parser: argparse.ArgumentParser, args: argparse.Namespace) -> FrontDoor:
+    try:
+        door = FrontDoor(
+            payload=args.payload,
+            stage=args.stage,
+            base_path=args.base_path,
+            multi_value_headers=args.multi_value_headers,
+        )
+    except ValueError as error:
+        parser.error(str(error))
+    if args.multi_value_headers and args.payload != "alb":
+        parser.error("--multi-value-headers is an ALB setting; use it with --payload alb")
+    return door
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``dash-lambda`` console script and ``python -m dash_lambda``."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        door = _front_door(parser, args)
         if args.command == "serve":
-            try:
-                door = FrontDoor(
-                    payload=args.payload,
-                    stage=args.stage,
-                    base_path=args.base_path,
-                    multi_value_headers=args.multi_value_headers,
-                )
-            except ValueError as error:
-                parser.error(str(error))
-            if args.multi_value_headers and args.payload != "alb":
-                parser.error("--multi-value-headers is an ALB setting; use it with --payload alb")
             if not 0 <= args.port <= 65535:
                 parser.error(f"--port must be between 0 and 65535, got {args.port}")
             options = ServeOptions(
@@ -156,7 +206,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 reload=args.reload,
             )
             return serve(options)
-        return invoke(args.target, args.event, app_dir=args.app_dir, full=args.full, as_json=args.as_json)
+        request = _invoke_request(parser, args, door)
+        return invoke(
+            args.target,
+            args.event,
+            app_dir=args.app_dir,
+            full=args.full,
+            as_json=args.as_json,
+            request=request,
+        )
     except ServeError as error:
         print(f"dash-lambda: error: {error}", file=sys.stderr)
         return 1
@@ -167,17 +225,107 @@ def main(argv: Sequence[str] | None = None) -> int:
 # ------------------------------------------------------------------ invoke
 
 
+@dataclass(frozen=True, slots=True)
+class InvokeRequest:
+    """A request described on the command line, and the front door it goes through."""
+
+    request: LocalRequest
+    front_door: FrontDoor
+
+    def describe(self) -> str:
+        """``PUT /Prod/echo?a=1``: the request line, for the report."""
+        query = f"?{self.request.query_string}" if self.request.query_string else ""
+        return f"{self.request.method} {self.request.path}{query}"
+
+    def event(self) -> dict[str, Any]:
+        """The event the front door would send (its own event builders, as ``serve`` uses)."""
+        try:
+            return build_event(self.request, self.front_door)
+        except OutsidePrefixError as error:
+            raise ServeError(str(error)) from None
+
+
+def _invoke_request(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, door: FrontDoor
+) -> InvokeRequest | None:
+    """The request the flags describe; None when an EVENT file is given instead."""
+    described = [
+        flag
+        for flag, value in (
+            ("--path", args.path),
+            ("--method", args.method),
+            ("--query", args.query),
+            ("--header", args.header),
+            ("--body", args.body),
+            ("--stage", args.stage),
+            ("--base-path", args.base_path),
+            ("--multi-value-headers", args.multi_value_headers),
+        )
+        if value
+    ]
+    if args.payload != "v1":
+        described.append("--payload")
+    if args.event is not None:
+        if described:
+            parser.error(f"give an EVENT file or describe the request ({', '.join(described)}), not both")
+        return None
+    path = args.path or door.url_prefix
+    if not path.startswith("/"):
+        parser.error(f"--path must start with '/', got {path!r}")
+    head = door.url_prefix.rstrip("/")
+    if head and path != head and not path.startswith(head + "/"):
+        path = head + path
+    path, _, inline_query = path.partition("?")
+    query = "&".join(part for part in (inline_query, *args.query) if part)
+    headers: list[tuple[str, str]] = []
+    for header in args.header:
+        name, sep, value = header.partition(":")
+        if not sep or not name.strip():
+            parser.error(f"--header must look like 'Name: value', got {header!r}")
+        headers.append((name.strip(), value.strip()))
+    body = b""
+    if args.body is not None:
+        body = _read_body(args.body)
+    names = {name.lower() for name, _ in headers}
+    defaults = [("Host", door.domain_name), ("User-Agent", "dash-lambda invoke"), ("Accept", "*/*")]
+    if body:
+        defaults.append(("Content-Type", "application/json"))
+    headers = [(n, v) for n, v in defaults if n.lower() not in names] + headers
+    method = (args.method or ("POST" if args.body is not None else "GET")).upper()
+    request = LocalRequest(method, path, query, tuple(headers), body, scheme="https", server_port=443)
+    return InvokeRequest(request, door)
+
+
+def _read_body(value: str) -> bytes:
+    if not value.startswith("@"):
+        return value.encode("utf-8")
+    try:
+        return Path(value[1:]).read_bytes()
+    except OSError as error:
+        raise ServeError(f"cannot read --body file {value[1:]!r}: {error.strerror}") from None
+
+
 def invoke(
     spec: str,
-    event_path: str,
+    event_path: str | None,
     *,
     app_dir: str | None = None,
     full: bool = False,
     as_json: bool = False,
+    request: InvokeRequest | None = None,
 ) -> int:
-    """Run one event through the handler and print what the front door would deliver."""
-    event = _read_event(event_path)
-    door = _door_for(event)
+    """Run one event through the handler and print what the front door would deliver.
+
+    The event is read from ``event_path``, or built for ``request``.
+    """
+    if request is not None:
+        event: dict[str, Any] = request.event()
+        door: FrontDoor | None = request.front_door
+    elif event_path is not None:
+        event = _read_event(event_path)
+        door = _door_for(event)
+    else:  # pragma: no cover - main always passes one
+        raise ServeError("give an EVENT file or --path")
     target = load_target(spec, app_dir)
     handler = make_handler(target)
     context = LocalContext()
@@ -205,7 +353,8 @@ def invoke(
     except MalformedResponseError as error:
         print(f"response: malformed for {door.description}: {error}; AWS would answer 502")
         return 1
-    print(f"event: {door.description}, {_describe_event(event)}")
+    line = request.describe() if request is not None else _describe_event(event)
+    print(f"event: {door.description}, {line}")
     _print_response(response, raw, full=full)
     size = len(serialized.encode("utf-8"))
     limit = door.response_limit

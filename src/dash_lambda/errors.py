@@ -1,9 +1,10 @@
 """Exceptions raised by dash_lambda.
 
-Only :class:`UnsupportedEventError` escapes the handler, and
-:class:`BuilderError` :func:`make_lambda_handler` when it builds apps at
-init; every other problem is answered with an HTTP response in the shape of
-the front door the request came through.
+Only :class:`UnsupportedEventError` escapes the handler; :class:`BuilderError`
+(with :class:`UnsupportedAppError`) is raised by :func:`make_lambda_handler`
+when it is given something it cannot serve or builds apps at init. Every
+other problem is answered with an HTTP response in the shape of the front
+door the request came through.
 """
 
 from __future__ import annotations
@@ -37,4 +38,15 @@ class BuilderError(DashLambdaError, TypeError):
 
     Raised when the builder returns something else, ignores the prefix
     options it was given, or uses a non-WSGI Dash backend.
+    """
+
+
+class UnsupportedAppError(BuilderError):
+    """``make_lambda_handler`` was given something it cannot serve.
+
+    Raised when the handler is created, never on a request: a Flask app
+    (``app.server``) instead of its Dash app, a class instead of an instance,
+    a builder that cannot be called as ``build_app(dash_kwargs)``, a Dash app
+    whose routes or backend the adapter cannot serve under several prefixes.
+    The message names the fix.
     """

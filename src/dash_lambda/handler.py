@@ -15,9 +15,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import dash
+
 from .app_errors import WATCH_KEY, Watch
 from .app_errors import request_id as _request_id
-from .apps import AppBuilder, AppCache
+from .apps import AppBuilder, open_apps
 from .auth import Authorizer, BasicAuth
 from .background.events import is_job_event
 from .config import Settings, resolve
@@ -38,17 +40,17 @@ _NO_STORE = {"Cache-Control": "no-store"}
 
 
 class LambdaHandler:
-    """A Lambda handler serving a Dash app builder; create it with :func:`make_lambda_handler`."""
+    """A Lambda handler serving a Dash app or app builder; create it with :func:`make_lambda_handler`."""
 
     def __init__(
         self,
-        builder: AppBuilder,
+        app: dash.Dash | AppBuilder,
         settings: Settings,
         authorizers: Sequence[Authorizer] = (),
     ) -> None:
         self.settings = settings
         self._policy = CompressionPolicy(enabled=settings.compress, min_size=settings.compress_min_bytes)
-        self._apps = AppCache(builder, max_apps=settings.max_apps)
+        self._apps = open_apps(app, max_apps=settings.max_apps)
         self._static = StaticResponseCache(settings.static_cache_bytes)
         self._authorizers = tuple(authorizers)
         if settings.basic_auth:
@@ -56,7 +58,7 @@ class LambdaHandler:
 
     @property
     def built_prefixes(self) -> list[str]:
-        """External prefixes whose apps are built, least recently used first."""
+        """External prefixes whose apps are built (app mode: served), least recently used first."""
         return self._apps.prefixes
 
     def warm(self) -> list[str]:
@@ -229,7 +231,7 @@ class LambdaHandler:
 
 
 def make_lambda_handler(
-    build_app: AppBuilder,
+    app: dash.Dash | AppBuilder,
     *,
     prefix: str | None = None,
     prefixes: Sequence[str] = (),
@@ -242,11 +244,22 @@ def make_lambda_handler(
     authorizers: Sequence[Authorizer] = (),
     prime: bool = True,
 ) -> LambdaHandler:
-    """Wrap a Dash app builder in a Lambda handler for any HTTP front door.
+    """Wrap a Dash app, or a Dash app builder, in a Lambda handler for any HTTP front door.
 
-    ``build_app(dash_kwargs)`` must return a ``dash.Dash`` built with
-    ``Dash(__name__, **dash_kwargs, ...)``: the adapter passes the URL prefix
-    options there, one app per external prefix.
+    ``app`` is either
+
+    * an existing ``dash.Dash`` app, as your module constructs it (routes at
+      ``/``, the default): one app serves every external prefix, its
+      ``requests_pathname_prefix`` set per request (*app mode*); or
+    * a builder ``build_app(dash_kwargs)`` returning a ``dash.Dash`` built
+      with ``Dash(__name__, **dash_kwargs, ...)``: the adapter passes the URL
+      prefix options there and builds one app per external prefix, so what
+      the app computes at construction carries the right prefix too
+      (*builder mode*).
+
+    Anything else (``app.server``, a class, a builder that cannot be called
+    with one argument) raises :class:`~dash_lambda.UnsupportedAppError` here,
+    naming the fix.
 
     Keyword arguments (environment variables override them when set):
 
@@ -254,7 +267,9 @@ def make_lambda_handler(
       detecting it, for setups detection cannot see (CloudFront in front).
     * ``prefixes`` (``DASH_LAMBDA_PREFIXES``, comma-separated): build these
       apps now, in the init phase, so no request pays for building.
-    * ``max_apps`` (``DASH_LAMBDA_MAX_APPS``): apps kept per sandbox (LRU).
+    * ``max_apps`` (``DASH_LAMBDA_MAX_APPS``): builder mode's apps kept per
+      sandbox (LRU); it builds at most 4 times ``max_apps`` over its life, then
+      serves new prefixes with an app it has (see :mod:`dash_lambda.apps`).
     * ``compress`` (``DASH_LAMBDA_COMPRESS``) and ``compress_min_bytes``
       (``DASH_LAMBDA_COMPRESS_MIN_BYTES``): gzip/brotli text responses.
     * ``static_cache_mb`` (``DASH_LAMBDA_STATIC_CACHE_MB``): memory for
@@ -263,8 +278,9 @@ def make_lambda_handler(
       answered with ``{"status":"ok"}`` without building Dash.
     * ``basic_auth`` (``DASH_LAMBDA_BASIC_AUTH``): ``"user:password"``.
     * ``authorizers``: callables that may refuse a request (see :class:`Refusal`).
-    * ``prime`` (``DASH_LAMBDA_PRIME``): after building an app at init, serve
-      its index page once so the first user's request is a warm one.
+    * ``prime`` (``DASH_LAMBDA_PRIME``): after building an app at init (or,
+      in app mode, for each of ``prefixes``), serve its index page, layout
+      and dependencies a few times so the first user's request is a warm one.
     """
     settings = resolve(
         prefix=prefix,
@@ -277,7 +293,7 @@ def make_lambda_handler(
         basic_auth=basic_auth,
         prime=prime,
     )
-    handler = LambdaHandler(build_app, settings, authorizers)
+    handler = LambdaHandler(app, settings, authorizers)
     if settings.prefixes:
         handler.warm()
         _register_before_snapshot(handler.warm)

@@ -17,6 +17,7 @@ because two browser requests overlapped.
 from __future__ import annotations
 
 import errno
+import html
 import json
 import logging
 import os
@@ -136,6 +137,9 @@ class LocalGateway:
                     outside.response.status,
                     where,
                 )
+            page = self._outside_page(request, outside.response)
+            if page is not None:
+                return page, f"outside {door.url_prefix}, answered by the front door (a page for the browser)"
             return outside.response, f"outside {door.url_prefix}, answered by the front door"
         event_bytes = len(json.dumps(event))
         if event_bytes > LAMBDA_REQUEST_LIMIT:
@@ -223,6 +227,59 @@ class LocalGateway:
                 response.status, (*response.headers, (header, request_id)), response.body
             )
         return response, f"{elapsed * 1000:.0f} ms, {_human_size(size)} serialized"
+
+
+    def _outside_page(self, request: LocalRequest, answer: LocalResponse) -> LocalResponse | None:
+        """For a browser, AWS's answer outside the prefix as a page that says what to open or fix.
+
+        Only ``Accept: text/html`` requests (a page the user opened) get it,
+        with AWS's status; scripts, images and API clients keep AWS's exact
+        answer.  When the same path exists under the prefix, the URL was
+        most likely written into the app without it, and the page names the
+        functions that add it.
+        """
+        if "text/html" not in (request.header("accept") or ""):
+            return None
+        door = self.front_door
+        inside = door.url_prefix + request.path.lstrip("/")
+        query = f"?{request.query_string}" if request.query_string else ""
+        host = request.header("host")
+        url = f"{request.scheme}://{host}{inside}{query}" if host else inside + query
+        link = f'<a href="{html.escape(url)}">{html.escape(url)}</a>'
+        exists = False
+        if request.path != "/" and request.method in ("GET", "HEAD"):
+            probe = LocalRequest(
+                "GET", inside, request.query_string, request.headers, b"", request.client_addr,
+                request.scheme, request.server_port,
+            )  # fmt: skip
+            exists = self.invoke(probe)[0].status < 400
+        path = html.escape(request.path)
+        lines = [
+            f"<h1>{path} is outside {html.escape(door.url_prefix)}</h1>",
+            f"<p>Through {html.escape(door.description)} every URL of the app starts with "
+            f"<code>{html.escape(door.url_prefix)}</code>; {_door_short(door)} answers "
+            f"{answer.status} here without invoking the function.</p>",
+        ]
+        if exists:
+            assets = "/assets/"
+            fix = (
+                f'<code>app.get_asset_url("{html.escape(request.path[len(assets) :])}")</code>'
+                if request.path.startswith(assets)
+                else f'<code>dash.get_relative_path("{path}")</code>'
+            )
+            referer = request.header("referer")
+            source = f" (the link was on {html.escape(referer)})" if referer else ""
+            lines.append(
+                f"<p>{link} exists: a link or address in the app leaves out the prefix{source}. "
+                f"Write it as {fix}, which carries the prefix wherever the app is served.</p>"
+            )
+        else:
+            lines.append(f"<p>Open {link}.</p>")
+        body = (
+            '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Outside '
+            f"{html.escape(door.url_prefix)}</title></head><body>{''.join(lines)}</body></html>"
+        )
+        return LocalResponse(answer.status, (("Content-Type", "text/html; charset=utf-8"),), body.encode())
 
 
 class _PassThroughResponse(Response):

@@ -1,9 +1,10 @@
-"""Finding what ``MODULE:BUILDER`` names and turning it into a Lambda handler.
+"""Finding what ``MODULE:APP`` names and turning it into a Lambda handler.
 
 Shared by ``dash-lambda serve`` and ``dash-lambda invoke``: import the
-module from ``--app-dir``, tell a builder from a ready handler (or from a
-``dash.Dash`` app, which cannot serve several prefixes), and say in one line
-what went wrong when something does.
+module from ``--app-dir``, tell a ready handler from what
+``make_lambda_handler`` wraps (a ``dash.Dash`` app or an app builder), and
+say in one line what went wrong when something does, ``app:server``
+included.
 """
 
 from __future__ import annotations
@@ -32,18 +33,19 @@ class ServeError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """What ``MODULE:ATTR`` named: a handler to call as is, or a builder to wrap."""
+    """What ``MODULE:ATTR`` named: a handler to call as is, or a Dash app or builder to wrap."""
 
     spec: str
     handler: Handler | None
-    builder: Callable[[dict[str, Any]], Any] | None
+    app: Any
 
 
 def load_target(spec: str, app_dir: str | os.PathLike[str] | None = None) -> Target:
     """Import ``MODULE:ATTR`` (with ``app_dir`` first on ``sys.path``, as uvicorn does).
 
-    ``ATTR`` may be a :class:`~dash_lambda.LambdaHandler` (``app:lambda_handler``),
-    any other ``(event, context)`` Lambda handler function, or an app builder
+    ``ATTR`` may be a ``dash.Dash`` app (``app:app``), a
+    :class:`~dash_lambda.LambdaHandler` (``app:lambda_handler``), any other
+    ``(event, context)`` Lambda handler function, or an app builder
     ``build_app(dash_kwargs) -> dash.Dash``.  Every failure is a
     :class:`ServeError` whose message says what to change.
     """
@@ -67,7 +69,7 @@ def parse_spec(spec: str) -> tuple[str, str]:
     """Split ``MODULE:ATTR`` into its two dotted names, or raise ServeError."""
     module_name, sep, attr_path = spec.partition(":")
     if not sep or not _dotted(module_name) or not _dotted(attr_path):
-        raise ServeError(f"expected MODULE:BUILDER, for example dash_app:build_app; got {spec!r}")
+        raise ServeError(f"expected MODULE:APP, for example app:app or dash_app:build_app; got {spec!r}")
     return module_name, attr_path
 
 
@@ -104,23 +106,17 @@ def _import(module_name: str, directory: Path) -> ModuleType:
 
 def _classify(spec: str, value: object) -> Target:
     from . import LambdaHandler
+    from .app_input import classify
+    from .errors import UnsupportedAppError
 
     if isinstance(value, LambdaHandler):
         return Target(spec, value, None)
-    try:
-        import dash
-
-        if isinstance(value, dash.Dash):
-            raise ServeError(
-                f"{spec} is a dash.Dash app, but dash_lambda needs the function that builds it "
-                "(build_app(dash_kwargs) -> Dash): it builds one app per URL prefix"
-            )
-    except ImportError:  # pragma: no cover - dash is a dependency
-        pass
-    if not callable(value):
-        raise ServeError(f"{spec} is a {type(value).__name__}, not an app builder or a Lambda handler")
-    if _looks_like_lambda_handler(value):
+    if callable(value) and not isinstance(value, type) and _looks_like_lambda_handler(value):
         return Target(spec, value, None)
+    try:
+        classify(value)
+    except UnsupportedAppError as error:
+        raise ServeError(f"{spec}: {error}") from None
     return Target(spec, None, value)
 
 
@@ -170,21 +166,20 @@ def _short_path(filename: str) -> str:
 
 
 def make_handler(target: Target, prefixes: Sequence[str] = ()) -> Handler:
-    """The handler to serve: ``target``'s own, or its builder wrapped by ``make_lambda_handler``.
+    """The handler to serve: ``target``'s own, or its app or builder wrapped by ``make_lambda_handler``.
 
-    The apps for ``prefixes`` are built now (the server passes its front
-    door's prefix), so a builder that raises is reported before the server
-    starts and the first page load does not pay for the build.
+    The apps for ``prefixes`` are built (or, for a Dash app, primed) now: the
+    server passes its front door's prefix, so a builder that raises is
+    reported before the server starts and the first page load is a warm one.
     """
     if target.handler is not None:
         return target.handler
-    assert target.builder is not None
     from . import make_lambda_handler
     from .config import ConfigError
     from .errors import BuilderError
 
     try:
-        return make_lambda_handler(target.builder, prefixes=list(prefixes))
+        return make_lambda_handler(target.app, prefixes=list(prefixes))
     except (BuilderError, ConfigError) as error:
         raise ServeError(f"{target.spec}: {error}") from None
     except Exception as error:

@@ -1,7 +1,7 @@
 import dash
 from dash import Input, Output, html
 
-dash.register_page(__name__, path="/about", name="about")
+dash.register_page(__name__, path="/about", name="about", redirect_from=["/old-about"])
 
 
 def layout(**_kwargs: object) -> html.Div:
