@@ -325,12 +325,17 @@ class _Visit:
             self._revalidating = encoded
 
     def prepare(self, environ: dict[str, Any]) -> None:
-        """Make the app's request conditional on the stored validators when revalidating."""
+        """Set the conditions of the app's request: the stored validators when revalidating.
+
+        The client's own conditions are the cache's to answer, from the full
+        response: Dash answers a matching ``If-None-Match`` with a bare 304
+        that lacks the ``ETag`` and ``Vary`` a 304 must carry.
+        """
+        environ.pop("HTTP_IF_NONE_MATCH", None)
+        environ.pop("HTTP_IF_MODIFIED_SINCE", None)
         entry = self._entry
         if self._revalidating is None or entry is None:
             return
-        environ.pop("HTTP_IF_NONE_MATCH", None)
-        environ.pop("HTTP_IF_MODIFIED_SINCE", None)
         if entry.etag is not None:
             environ["HTTP_IF_NONE_MATCH"] = entry.etag
         if entry.last_modified is not None:
