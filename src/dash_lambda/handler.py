@@ -26,7 +26,7 @@ from .limits import oversize, too_large_message
 from .responses import CompressionPolicy, Encoded, Headers, call_wsgi, encode_body
 from .sources import find_source
 from .sources.base import HttpRequest, Response
-from .static_cache import StaticResponseCache, is_static_path
+from .static_cache import StaticResponseCache, Visit, is_static_path
 from .warmup import is_warmup
 
 logger = logging.getLogger("dash_lambda")
@@ -149,7 +149,7 @@ class LambdaHandler:
             else None
         )
         if visit is not None and visit.hit is not None:
-            return self._respond(request, event, prefix, 200, *visit.hit, cached=True)
+            return self._respond(request, event, prefix, 200, *visit.hit, visit=visit)
         token = enter(event, context)
         try:
             app = self._apps.get(prefix)
@@ -163,7 +163,7 @@ class LambdaHandler:
             leave(token)
         if visit is not None:
             status, headers, encoded = visit.settle(answer)
-            return self._respond(request, event, prefix, status, headers, encoded, cached=True)
+            return self._respond(request, event, prefix, status, headers, encoded, visit=visit)
         headers, encoded = encode_body(answer, coding, self._policy)
         return self._respond(request, event, prefix, answer.status, headers, encoded, raw=answer.body)
 
@@ -177,14 +177,17 @@ class LambdaHandler:
         encoded: Encoded,
         *,
         raw: bytes | None = None,
-        cached: bool = False,
+        visit: Visit | None = None,
     ) -> Response:
         """Shape the response for the front door: a 304 if the client has it, never over the limit."""
         source = request.source
         if status == 200 and request.method in ("GET", "HEAD") and has_validator(headers):
-            unchanged = not_modified(
-                request.header("if-none-match"), request.header("if-modified-since"), headers
-            )
+            if visit is not None:
+                if_none_match, if_modified_since = visit.conditions
+            else:
+                if_none_match = request.header("if-none-match")
+                if_modified_since = request.header("if-modified-since")
+            unchanged = not_modified(if_none_match, if_modified_since, headers)
             if unchanged is not None:
                 return source.make_response(event, 304, unchanged, "")
         response = source.make_response(event, status, headers, encoded.body, encoded.is_base64)
@@ -192,7 +195,7 @@ class LambdaHandler:
             response,
             source.response_limit,
             None if encoded.is_base64 else raw,
-            encoded.json_size if cached else None,
+            encoded.json_size if visit is not None else None,
         )
         if size is not None:
             message = too_large_message(

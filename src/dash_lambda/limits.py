@@ -36,6 +36,8 @@ def oversize(
     body: str = response.get("body") or ""
     if len(body) * _WORST_ESCAPE + _ENVELOPE_ALLOWANCE <= limit:
         return None  # the common case, decided without looking at the headers
+    if body_json_size is not None and body_json_size() + _ENVELOPE_ALLOWANCE <= limit:
+        return None
     envelope = len(json.dumps({k: v for k, v in response.items() if k != "body"})) + 12
     if response.get("isBase64Encoded"):
         size = envelope + len(body)

@@ -75,7 +75,7 @@ from .sources.base import HttpRequest
 STATIC_PATH_PREFIXES = ("/_dash-component-suites/", "/assets/", "/_favicon.ico")
 
 #: Request headers whose presence makes the request go straight to the app.
-_BYPASS = ("range", "if-match", "if-unmodified-since", "if-range")
+_BYPASS = frozenset({"range", "if-match", "if-unmodified-since", "if-range"})
 #: Memory an entry takes besides its strings (objects, dict slots, list): measured, rounded up.
 _ENTRY_OVERHEAD = 1200
 _BODY_OVERHEAD = 400
@@ -115,18 +115,24 @@ class StaticResponseCache:
 
     def visit(
         self, request: HttpRequest, event: Mapping[str, Any], prefix: str, coding: str | None
-    ) -> _Visit | None:
+    ) -> Visit | None:
         """Start serving a GET to a static path; ``None`` when the cache must stay out of it."""
-        if not self.enabled or any(request.header(name) is not None for name in _BYPASS):
+        if not self.enabled:
+            return None
+        headers = _lower_case(request)
+        if not _BYPASS.isdisjoint(headers):
             return None
         query = exact_query(request.source.name, event)
         key = (prefix, request.app_path, query)
-        kind = (_has_credentials(request, event), request.header("origin"))
+        credentials = "authorization" in headers or "cookie" in headers or bool(event.get("cookies"))
+        kind = (credentials, headers.get("origin"))
         segment = self._variants if query else self._entries
         with self._lock:
             entry = segment.get(key)
             bodies = self._bodies.get(entry.body_key) if entry is not None else None
-        return _Visit(self, segment, key, kind, prefix, request.app_path, coding, entry, bodies)
+        visit = Visit(self, segment, key, kind, prefix, request.app_path, coding, entry, bodies)
+        visit.conditions = (headers.get("if-none-match"), headers.get("if-modified-since"))
+        return visit
 
     def _bodies_for(self, body_key: Hashable) -> _Bodies:
         with self._lock:
@@ -241,6 +247,7 @@ class _Entry:
         "kind",
         "last_modified",
         "length",
+        "marked",
         "size",
         "stored_at",
     )
@@ -257,6 +264,8 @@ class _Entry:
         self.headers = headers
         self.form = form
         self.length = length
+        #: The headers as sent with each encoded body, made on first use.
+        self.marked: dict[str | None, Headers] = {}
         self.body_key = body_key
         self.kind = kind
         self.etag = http_cache.header(headers, "etag")
@@ -271,7 +280,7 @@ class _Entry:
         return not credentials and kind == self.kind and time.monotonic() < self.fresh_until
 
 
-class _Visit:
+class Visit:
     """One GET to a static path: answered from the cache, or by the app and then settled."""
 
     __slots__ = (
@@ -285,6 +294,7 @@ class _Visit:
         "_prefix",
         "_revalidating",
         "_segment",
+        "conditions",
         "hit",
     )
 
@@ -311,6 +321,8 @@ class _Visit:
         self._revalidating: Encoded | None = None
         #: (headers, body) to send without asking the app, or ``None``.
         self.hit: tuple[Headers, Encoded] | None = None
+        #: The client's If-None-Match and If-Modified-Since, for the handler to answer.
+        self.conditions: tuple[str | None, str | None] = (None, None)
         if entry is None or bodies is None:
             return
         encoded = bodies.encoded.get(entry.form.coding(coding, entry.length, cache.policy))
@@ -388,7 +400,10 @@ class _Visit:
 
 
 def _mark(entry: _Entry, encoded: Encoded) -> Headers:
-    return mark_headers(entry.headers, entry.form, encoded)
+    marked = entry.marked.get(encoded.coding)
+    if marked is None:
+        marked = entry.marked[encoded.coding] = mark_headers(entry.headers, entry.form, encoded)
+    return marked
 
 
 #: Headers of the app's 304 that never replace the stored ones (RFC 9111 §3.2).
@@ -423,13 +438,11 @@ def exact_query(door: str, event: Mapping[str, Any]) -> Hashable:
     return ""
 
 
-def _has_credentials(request: HttpRequest, event: Mapping[str, Any]) -> bool:
-    """Whether the request carries ``Authorization`` or cookies (payload 2.0 has them apart)."""
-    return (
-        request.header("authorization") is not None
-        or request.header("cookie") is not None
-        or bool(event.get("cookies"))
-    )
+def _lower_case(request: HttpRequest) -> Mapping[str, str]:
+    """The request's headers by lower-case name: one pass, where a look-up each would scan them all."""
+    if request.headers_lowercase:
+        return request.headers
+    return {name.lower(): value for name, value in request.headers.items()}
 
 
 def _deep_size(value: object) -> int:
