@@ -76,8 +76,10 @@ STATIC_PATH_PREFIXES = ("/_dash-component-suites/", "/assets/", "/_favicon.ico")
 
 #: Request headers whose presence makes the request go straight to the app.
 _BYPASS = frozenset({"range", "if-match", "if-unmodified-since", "if-range"})
-#: Memory an entry takes besides its strings (objects, dict slots, list): measured, rounded up.
-_ENTRY_OVERHEAD = 1200
+#: Memory an entry and a body take besides the strings and tuples counted one by one
+#: (objects, dicts, the marked header lists), rounded up from tracemalloc's figures.  The
+#: strings an app shares between responses count each time, so the estimate errs high.
+_ENTRY_OVERHEAD = 600
 _BODY_OVERHEAD = 400
 #: Share of the budget for responses to query-string variants, and for stored responses overall.
 _VARIANT_SHARE = 1 / 16
