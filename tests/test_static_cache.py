@@ -103,10 +103,12 @@ def session_cookie(handler: LambdaHandler, door: str) -> str:
 @pytest.mark.parametrize("public_bundles", [False, True], ids=["dash-headers", "bundles-public"])
 @pytest.mark.parametrize("door", DOORS)
 def test_anonymous_clients_never_get_what_basic_auth_protects(door: str, public_bundles: bool) -> None:
-    handler = make_lambda_handler(gated_apps.basic_auth(public_bundles=public_bundles))
+    builder = gated_apps.basic_auth(public_bundles=public_bundles)
     authorized = {"headers": {"Authorization": gated_apps.AUTHORIZATION}}
-    assert get(handler, door, big_bundle(door)).status == 401  # before an authorized client loaded it
-    files = protected(handler, door, authorized)
+    files = protected(make_lambda_handler(builder), door, authorized)  # another sandbox lists them
+    handler = make_lambda_handler(builder)
+    assert_refused(handler, door, files)  # before an authorized client loaded them
+    assert protected(handler, door, authorized) == files
     assert_refused(handler, door, files)  # after
     assert protected(handler, door, authorized) == files  # the authorized client still gets them
     assert_refused(handler, door, files)
@@ -117,11 +119,14 @@ def test_anonymous_clients_never_get_what_basic_auth_protects(door: str, public_
 @pytest.mark.parametrize("public_bundles", [False, True], ids=["dash-headers", "bundles-public"])
 @pytest.mark.parametrize("door", DOORS)
 def test_anonymous_clients_never_get_what_a_session_login_protects(door: str, public_bundles: bool) -> None:
-    handler = make_lambda_handler(gated_apps.session_gate(public_bundles=public_bundles))
-    assert get(handler, door, big_bundle(door)).status == 302
+    builder = gated_apps.session_gate(public_bundles=public_bundles)
+    scout = make_lambda_handler(builder)
+    files = protected(scout, door, {"cookie": session_cookie(scout, door)})  # another sandbox lists them
+    handler = make_lambda_handler(builder)
+    assert_refused(handler, door, files)  # before a logged-in client loaded them
     logged_in = {"cookie": session_cookie(handler, door)}
-    files = protected(handler, door, logged_in)
-    assert_refused(handler, door, files)
+    assert protected(handler, door, logged_in) == files
+    assert_refused(handler, door, files)  # after
     assert protected(handler, door, logged_in) == files
     assert_refused(handler, door, files)
 

@@ -20,7 +20,7 @@ from .auth import Authorizer, BasicAuth
 from .config import Settings, resolve
 from .encoding import negotiate
 from .errors import MalformedEventError, UnsupportedEventError
-from .http_cache import has_validator, not_modified
+from .http_cache import not_modified
 from .invocation import enter, leave
 from .limits import oversize, too_large_message
 from .responses import CompressionPolicy, Encoded, Headers, call_wsgi, encode_body
@@ -162,10 +162,12 @@ class LambdaHandler:
         finally:
             leave(token)
         if visit is not None:
-            status, headers, encoded = visit.settle(answer)
-            return self._respond(request, event, prefix, status, headers, encoded, visit=visit)
-        headers, encoded = encode_body(answer, coding, self._policy)
-        return self._respond(request, event, prefix, answer.status, headers, encoded, raw=answer.body)
+            status, headers, encoded, validated = visit.settle(answer)
+            return self._respond(request, event, prefix, status, headers, encoded, validated, visit=visit)
+        headers, encoded, form = encode_body(answer, coding, self._policy)
+        return self._respond(
+            request, event, prefix, answer.status, headers, encoded, form.validated, raw=answer.body
+        )
 
     def _respond(
         self,
@@ -175,13 +177,14 @@ class LambdaHandler:
         status: int,
         headers: Headers,
         encoded: Encoded,
+        validated: bool,
         *,
         raw: bytes | None = None,
         visit: Visit | None = None,
     ) -> Response:
         """Shape the response for the front door: a 304 if the client has it, never over the limit."""
         source = request.source
-        if status == 200 and request.method in ("GET", "HEAD") and has_validator(headers):
+        if validated and status == 200 and request.method in ("GET", "HEAD"):
             if visit is not None:
                 if_none_match, if_modified_since = visit.conditions
             else:

@@ -50,15 +50,6 @@ def header(headers: Iterable[tuple[str, str]], name: str) -> str | None:
     return found
 
 
-def has_validator(headers: Iterable[tuple[str, str]]) -> bool:
-    """Whether a response has an ``ETag`` or ``Last-Modified`` a client could send back."""
-    for key, _ in headers:
-        lower = key.lower()
-        if lower == "etag" or lower == "last-modified":
-            return True
-    return False
-
-
 def vary_fields(headers: Iterable[tuple[str, str]]) -> set[str]:
     """The request header names (lower-case) a response says it varies on; ``*`` included."""
     fields: set[str] = set()

@@ -99,12 +99,17 @@ class BodyMemo(Protocol):
 
 
 class BodyForm:
-    """How a response body travels: as text or not, and whether the adapter would compress it."""
+    """What the adapter reads in a response's headers, in one pass: how the body travels
+    (text or not, compressed by the adapter or not), and what it says about caching."""
 
-    __slots__ = ("compressible", "text")
+    __slots__ = ("compressible", "text", "validated", "varies")
 
     def __init__(self, headers: Headers, policy: CompressionPolicy) -> None:
         content_type = content_encoding = cache_control = ""
+        #: Whether the response has an ``ETag`` or ``Last-Modified`` a client can send back.
+        self.validated = False
+        #: Whether it says already that it varies on ``Accept-Encoding`` (or on everything).
+        self.varies = False
         for key, value in headers:
             lower = key.lower()
             if lower == "content-type":
@@ -113,6 +118,10 @@ class BodyForm:
                 content_encoding = value
             elif lower == "cache-control":
                 cache_control = value
+            elif lower == "etag" or lower == "last-modified":
+                self.validated = True
+            elif lower == "vary":
+                self.varies = self.varies or "accept-encoding" in value.lower() or value.strip() == "*"
         self.text = is_text(content_type)
         #: Whether the adapter compresses this kind of response for a client that accepts it.
         self.compressible = (
@@ -132,8 +141,8 @@ def encode_body(
     coding: str | None,
     policy: CompressionPolicy,
     memo: BodyMemo | None = None,
-) -> tuple[Headers, Encoded]:
-    """Return (headers, encoded body) for the proxy response.
+) -> tuple[Headers, Encoded, BodyForm]:
+    """Return (headers, encoded body, what the headers say) for the proxy response.
 
     Text stays text; a compressed or binary body is base64-encoded, as
     API Gateway, Function URLs and ALBs require.  A body that claims to be
@@ -149,7 +158,7 @@ def encode_body(
         encoded = encode(response.body, use, form.text, once=memo is not None)
         if memo is not None:
             memo.put(encoded)
-    return mark_headers(response.headers, form, encoded), encoded
+    return mark_headers(response.headers, form, encoded), encoded, form
 
 
 def encode(body: bytes, coding: str | None, text: bool, *, once: bool = False) -> Encoded:
@@ -175,16 +184,9 @@ def mark_headers(headers: Headers, form: BodyForm, encoded: Encoded) -> Headers:
     """
     if encoded.coding is not None:
         return _mark_encoded(headers, encoded.coding, encoded.length)
-    if form.compressible:
-        return _with_vary(headers)
+    if form.compressible and not form.varies:
+        return [*headers, ("Vary", "Accept-Encoding")]
     return headers
-
-
-def _with_vary(headers: Headers) -> Headers:
-    for key, value in headers:
-        if key.lower() == "vary" and ("accept-encoding" in value.lower() or value.strip() == "*"):
-            return headers
-    return [*headers, ("Vary", "Accept-Encoding")]
 
 
 def _mark_encoded(headers: Headers, coding: str, length: int) -> Headers:

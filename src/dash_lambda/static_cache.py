@@ -321,8 +321,8 @@ class Visit:
         self._coding = coding
         self._entry = entry
         self._revalidating: Encoded | None = None
-        #: (headers, body) to send without asking the app, or ``None``.
-        self.hit: tuple[Headers, Encoded] | None = None
+        #: (headers, body, has validators) to send without asking the app, or ``None``.
+        self.hit: tuple[Headers, Encoded, bool] | None = None
         #: The client's If-None-Match and If-Modified-Since, for the handler to answer.
         self.conditions: tuple[str | None, str | None] = (None, None)
         if entry is None or bodies is None:
@@ -333,7 +333,7 @@ class Visit:
         if entry.reusable_by(kind):
             age = str(int(time.monotonic() - entry.stored_at))
             headers = [*_mark(entry, encoded), ("Age", age)]
-            self.hit = (headers, encoded)
+            self.hit = (headers, encoded, entry.form.validated)
             cache.stats["hits"] += 1
         elif entry.etag is not None or entry.last_modified is not None:
             self._revalidating = encoded
@@ -355,30 +355,32 @@ class Visit:
         if entry.last_modified is not None:
             environ["HTTP_IF_MODIFIED_SINCE"] = entry.last_modified
 
-    def settle(self, answer: WsgiResponse) -> tuple[int, Headers, Encoded]:
-        """The response to send for the app's ``answer``; keeps what may be kept."""
+    def settle(self, answer: WsgiResponse) -> tuple[int, Headers, Encoded, bool]:
+        """The response to send for the app's ``answer``, and whether it has validators;
+        keeps what may be kept."""
         cache = self._cache
         policy = cache.policy
         entry = self._entry
         if self._revalidating is not None and entry is not None and answer.status == 304:
             cache.stats["revalidated"] += 1
-            return 200, _updated(_mark(entry, self._revalidating), answer.headers), self._revalidating
+            headers = _updated(_mark(entry, self._revalidating), answer.headers)
+            return 200, headers, self._revalidating, entry.form.validated
         cache.stats["passed"] += 1
         if answer.status != 200:
             if entry is not None and entry.kind == self._kind and answer.status != 304:
                 cache._forget(self._segment, self._key)  # the app now answers this kind otherwise
-            headers, encoded = encode_body(answer, self._coding, policy)
-            return answer.status, headers, encoded
+            headers, encoded, form = encode_body(answer, self._coding, policy)
+            return answer.status, headers, encoded, form.validated
         memo = None
         cache_control = http_cache.cache_control(answer.headers)
         if "no-store" not in cache_control and "private" not in cache_control:
             memo = _Memo(cache, cache._bodies_for(self._body_key(answer)))
-        headers, encoded = encode_body(answer, self._coding, policy, memo)
+        headers, encoded, form = encode_body(answer, self._coding, policy, memo)
         if memo is not None and self._may_store(answer.headers):
             stored = _Entry(
                 self._key,
                 answer.headers,
-                BodyForm(answer.headers, policy),
+                form,
                 len(answer.body),
                 memo._bodies.key,
                 self._kind,
@@ -386,7 +388,7 @@ class Visit:
             cache._store(self._segment, self._key, stored)
         elif entry is not None and entry.kind == self._kind:
             cache._forget(self._segment, self._key)
-        return 200, headers, encoded
+        return 200, headers, encoded, form.validated
 
     def _body_key(self, answer: WsgiResponse) -> Hashable:
         etag = http_cache.header(answer.headers, "etag")
