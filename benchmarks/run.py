@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import adapter
 import cold_start
+import compare
 import imports
 import sizes
 from common import (
@@ -39,7 +40,7 @@ from common import (
     verdict,
 )
 
-SECTIONS = ("adapter", "imports", "cold", "sizes")
+SECTIONS = ("adapter", "imports", "cold", "sizes", "compare")
 
 
 def _git() -> str:
@@ -162,8 +163,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", choices=SECTIONS, action="append", help="run only this section (repeatable)"
     )
+    parser.add_argument(
+        "--base",
+        type=Path,
+        help="the src/ folder of another checkout to compare with (section 5, e.g. a worktree of main)",
+    )
     args = parser.parse_args(argv)
     sections = set(args.only or SECTIONS)
+    if args.base is None:
+        sections.discard("compare")
     out = args.out or BENCHMARKS / ("results-quick.md" if args.quick else "results.md")
 
     clear_adapter_env()
@@ -189,6 +197,10 @@ def main(argv: list[str] | None = None) -> int:
         size_result = sizes.run(quick=args.quick)
         parts.append(sizes.report(size_result, _plotly_warm(adapter_result) if adapter_result else None))
         timings.append(f"sizes {size_result.seconds:.0f} s")
+    if "compare" in sections:
+        compare_result = compare.run(quick=args.quick, base_src=args.base)
+        parts.append(compare.report(compare_result))
+        timings.append(f"compare {compare_result.seconds:.0f} s")
     elapsed = time.perf_counter() - started
 
     header = [
@@ -201,7 +213,10 @@ def main(argv: list[str] | None = None) -> int:
         f"- total {elapsed:.0f} s ({'; '.join(timings)}); 1-minute load average {load_before:.2f} before, "
         f"{os.getloadavg()[0]:.2f} after (the run itself keeps one core busy; more means other work shared "
         "the machine)",
-        "- command: `.venv/bin/python benchmarks/run.py" + (" --quick" if args.quick else "") + "`",
+        "- command: `.venv/bin/python benchmarks/run.py"
+        + (" --quick" if args.quick else "")
+        + (f" --base {args.base}" if "compare" in sections else "")
+        + "`",
         "",
         "## Targets",
         "",

@@ -25,13 +25,14 @@ from .background.events import is_job_event
 from .config import Settings, resolve
 from .encoding import negotiate
 from .errors import MalformedEventError, UnsupportedEventError
+from .http_cache import not_modified
 from .invocation import enter, leave
 from .limits import oversize, too_large_message
-from .responses import CompressionPolicy, call_wsgi, encode_body
+from .responses import CompressionPolicy, Encoded, Headers, call_wsgi, encode_body
 from .sources import find_source
 from .sources.base import EventSource, HttpRequest, Response
 from .sources.non_http import describe_unsupported
-from .static_cache import StaticResponseCache, is_static_path
+from .static_cache import StaticResponseCache, Visit, is_static_path
 from .warmup import is_warmup
 
 logger = logging.getLogger("dash_lambda")
@@ -51,10 +52,18 @@ class LambdaHandler:
         self.settings = settings
         self._policy = CompressionPolicy(enabled=settings.compress, min_size=settings.compress_min_bytes)
         self._apps = open_apps(app, max_apps=settings.max_apps)
-        self._static = StaticResponseCache(settings.static_cache_bytes)
+        self._static = StaticResponseCache(settings.static_cache_bytes, self._policy)
         self._authorizers = tuple(authorizers)
         if settings.basic_auth:
             self._authorizers = (BasicAuth.from_credentials(settings.basic_auth), *authorizers)
+
+    @property
+    def static_cache_stats(self) -> dict[str, int]:
+        """Counters of the static-file cache: ``hits`` (answered without the app),
+        ``revalidated`` (the app's 304 let the stored bytes go), ``passed`` (the app
+        answered in full), ``stored``, ``compressed`` and ``encoded`` (bodies made
+        once and kept), ``evicted``; and ``bytes``, the memory it counts now."""
+        return {**self._static.stats, "bytes": self._static.size}
 
     @property
     def built_prefixes(self) -> list[str]:
@@ -194,18 +203,21 @@ class LambdaHandler:
             if self._policy.enabled and request.method != "HEAD"
             else None
         )
-        cacheable = request.method == "GET" and is_static_path(request.app_path)
-        if cacheable:
-            key = (source.name, "multiValueHeaders" in event, prefix, request.app_path, request.query, coding)
-            cached = self._static.get(key)
-            if cached is not None:
-                return cached
+        visit = (
+            self._static.visit(request, event, prefix, coding)
+            if request.method == "GET" and is_static_path(request.app_path)
+            else None
+        )
+        if visit is not None and visit.hit is not None:
+            return self._respond(request, event, prefix, 200, *visit.hit, visit=visit)
         token = enter(event, context)
         watch = Watch(event, context)
         try:
             app = self._apps.get(prefix)
             environ = source.make_environ(request, context)
             environ[WATCH_KEY] = watch
+            if visit is not None:
+                visit.prepare(environ)
             answer = call_wsgi(app.wsgi_app, environ)
         except BaseException as error:
             # SystemExit, KeyboardInterrupt and GeneratorExit too: raised by
@@ -216,17 +228,51 @@ class LambdaHandler:
             leave(token)
         if watch.app_gave_generic_500(answer.status, answer.body):
             return _error_page(source, event, watch.request_id)
-        headers, body, is_base64 = encode_body(answer, coding, self._policy, cacheable=cacheable)
-        response = source.make_response(event, answer.status, headers, body, is_base64)
-        size = oversize(response, source.response_limit, None if is_base64 else answer.body)
+        if visit is not None:
+            status, headers, encoded, validated = visit.settle(answer)
+            return self._respond(request, event, prefix, status, headers, encoded, validated, visit=visit)
+        headers, encoded, form = encode_body(answer, coding, self._policy)
+        return self._respond(
+            request, event, prefix, answer.status, headers, encoded, form.validated, raw=answer.body
+        )
+
+    def _respond(
+        self,
+        request: HttpRequest,
+        event: dict[str, Any],
+        prefix: str,
+        status: int,
+        headers: Headers,
+        encoded: Encoded,
+        validated: bool,
+        *,
+        raw: bytes | None = None,
+        visit: Visit | None = None,
+    ) -> Response:
+        """Shape the response for the front door: a 304 if the client has it, never over the limit."""
+        source = request.source
+        if validated and status == 200 and request.method in ("GET", "HEAD"):
+            if visit is not None:
+                if_none_match, if_modified_since = visit.conditions
+            else:
+                if_none_match = request.header("if-none-match")
+                if_modified_since = request.header("if-modified-since")
+            unchanged = not_modified(if_none_match, if_modified_since, headers)
+            if unchanged is not None:
+                return source.make_response(event, 304, unchanged, "")
+        response = source.make_response(event, status, headers, encoded.body, encoded.is_base64)
+        size = oversize(
+            response,
+            source.response_limit,
+            None if encoded.is_base64 else raw,
+            encoded.json_size if visit is not None else None,
+        )
         if size is not None:
             message = too_large_message(
                 size, source.response_limit, _door(source.name), prefix.rstrip("/") + request.app_path
             )
             logger.error("dash_lambda: %s", message)
             return source.json_response(event, 500, {"message": message})
-        if cacheable:
-            self._static.offer(key, request.app_path, response)
         return response
 
 

@@ -9,6 +9,7 @@ says what to do.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 #: Escaping can grow text at most six-fold (``\\u0001`` for one character).
@@ -17,18 +18,26 @@ _WORST_ESCAPE = 6
 _ENVELOPE_ALLOWANCE = 128 * 1024
 
 
-def oversize(response: dict[str, Any], limit: int, raw: bytes | None = None) -> int | None:
+def oversize(
+    response: dict[str, Any],
+    limit: int,
+    raw: bytes | None = None,
+    body_json_size: Callable[[], int] | None = None,
+) -> int | None:
     """Return the response's serialized size if it exceeds ``limit``, else ``None``.
 
     Cheap where it can be: a base64 body is ASCII with nothing to escape, and
     a text body whose six-fold worst case fits is not scanned at all.  For
     text between ``limit / 6`` and ``limit``, ``raw`` (the body's UTF-8
     bytes) gives a tighter bound at C speed (about 0.7 ms per MB); only when
-    that bound is over the limit is the body serialized to count it exactly.
+    that bound is over the limit is the body serialized to count it exactly,
+    or ``body_json_size`` asked for that count (a cached body keeps it).
     """
     body: str = response.get("body") or ""
     if len(body) * _WORST_ESCAPE + _ENVELOPE_ALLOWANCE <= limit:
         return None  # the common case, decided without looking at the headers
+    if body_json_size is not None and body_json_size() + _ENVELOPE_ALLOWANCE <= limit:
+        return None
     envelope = len(json.dumps({k: v for k, v in response.items() if k != "body"})) + 12
     if response.get("isBase64Encoded"):
         size = envelope + len(body)
@@ -39,7 +48,7 @@ def oversize(response: dict[str, Any], limit: int, raw: bytes | None = None) -> 
     elif raw is not None and envelope + _escaped_bound(body, raw) <= limit:
         return None
     else:
-        size = envelope + len(json.dumps(body))
+        size = envelope + (len(json.dumps(body)) if body_json_size is None else body_json_size())
     return size if size > limit else None
 
 

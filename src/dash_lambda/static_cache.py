@@ -1,87 +1,455 @@
-"""Keeping finished responses for files that cannot change in a sandbox.
+"""A shared HTTP cache (RFC 9111) for the files Dash serves, that never outranks the app.
 
 Dash's component bundles (``plotly.min.js`` among them, 4.8 MB), the assets
-folder and the favicon are part of the deployment package, so within one
-sandbox the same request always gets the same bytes.  Keeping the final
-response (compressed and base64-encoded already) lets a warm request skip
-Flask, compression and encoding.  The cache is bounded in bytes, LRU.
+folder and the favicon come from the deployment package.  Compressing them
+is what costs (~100 ms for ``plotly.min.js``); asking the app costs little
+beside it.  So the cache keeps two things apart:
+
+* **What bytes to send** (:class:`_Bodies`): each body the app sent, encoded
+  per content coding (compressed once, base64'd once), keyed by the app's
+  strong ``ETag`` for that URL, or else by a SHA-256 of the bytes.  A body is
+  only ever sent where the app has just vouched for exactly those bytes, so
+  keeping it is not reusing a response: it is remembering how we encoded it.
+* **May this client have them** (:class:`_Entry`): a stored response, which
+  answers without the app only when HTTP allows it *and* the request is the
+  same kind as the one the app answered: **both carry no credentials**
+  (``Authorization``, ``Cookie``) and the same ``Origin``.  Every other
+  request goes to the app, as a conditional request with the stored
+  validators (``If-None-Match`` / ``If-Modified-Since``) when there are
+  some: the app's gate runs (dash-auth, a ``before_request`` session check)
+  and may refuse; its 304 means "send the stored bytes".  Without validators
+  the app answers in full, and the body store still spares the compression.
+
+Why not RFC 9111's own rule for credentials (§3.5)?  It lets a response
+marked ``public`` (FastAPI's and Quart's Dash backends mark fingerprinted
+bundles ``public, max-age=31536000``) answer *anyone*, while dash-auth or a
+session check protect every file: an anonymous client would get what an
+authorized one loaded.  The cache also cannot see what else an app gates
+on, so it trusts the app's own word for anonymous requests only.
+
+What is stored follows RFC 9111 §3 for a shared cache: GET 200 responses to
+the static paths, not ``no-store`` or ``private``, no ``Set-Cookie``, no
+``Vary`` beyond ``Accept-Encoding``; to a request with credentials only when
+the response says ``public``, ``s-maxage`` or ``must-revalidate``.  Reuse
+without the app needs freshness (§4.2): ``s-maxage``, ``max-age``,
+``Expires``, else a heuristic lifetime of the sandbox's life (these files
+cannot change in it); ``no-cache`` (Flask's default for ``assets/``) means
+always ask.  Requests with ``Range`` or ``If-Match``-style preconditions go
+straight to the app.
+
+Keys are exact: prefix, app path and the query as the front door delivered
+it (payload 2.0's ``rawQueryString``; for REST and ALB the query maps' items
+in event order, with the door's name since REST decodes them and ALB does
+not), never a re-encoding.  Memory is bounded by counting whole entries
+(key, headers, bodies, bookkeeping), in three budgets: bodies; responses to
+paths without a query, which every page load requests; and responses to
+query-string variants (``?cb=1``, ``?cb=2`` …), a sixteenth of the total,
+so cache-busting requests only evict each other, and share one body per
+file.  A later body source (files precompressed at build time) only needs
+to fill :class:`_Bodies`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from typing import Any
 
-#: Paths (below the routes prefix) whose responses are immutable per sandbox.
+from . import http_cache
+from .responses import (
+    BodyForm,
+    CompressionPolicy,
+    Encoded,
+    Headers,
+    WsgiResponse,
+    encode_body,
+    mark_headers,
+)
+from .sources.base import HttpRequest
+
+#: Paths (below the routes prefix) of the files Dash serves from the deployment package.
 STATIC_PATH_PREFIXES = ("/_dash-component-suites/", "/assets/", "/_favicon.ico")
 
-
-class StaticResponseCache:
-    """LRU of immutable GET responses whose bodies take at most ``max_bytes`` of memory."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self._max_bytes = max_bytes
-        self._entries: OrderedDict[Hashable, dict[str, Any]] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> dict[str, Any] | None:
-        """A copy of the cached response for ``key``, or ``None``."""
-        response = self._entries.get(key)
-        if response is None:
-            return None
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-        return _copy(response)
-
-    def offer(self, key: Hashable, path: str, response: dict[str, Any]) -> None:
-        """Keep ``response`` if it is a cacheable answer to a static path."""
-        if self._max_bytes <= 0 or not _cacheable(path, response):
-            return
-        size = _memory(response)
-        if size > self._max_bytes:
-            return
-        with self._lock:
-            if key in self._entries:
-                return
-            self._entries[key] = _copy(response)
-            self._bytes += size
-            while self._bytes > self._max_bytes:
-                _, evicted = self._entries.popitem(last=False)
-                self._bytes -= _memory(evicted)
+#: Request headers whose presence makes the request go straight to the app.
+_BYPASS = frozenset({"range", "if-match", "if-unmodified-since", "if-range"})
+#: Memory an entry and a body take besides the strings and tuples counted one by one
+#: (objects, dicts, the marked header lists), rounded up from tracemalloc's figures.  The
+#: strings an app shares between responses count each time, so the estimate errs high.
+_ENTRY_OVERHEAD = 600
+_BODY_OVERHEAD = 400
+#: Share of the budget for responses to query-string variants, and for stored responses overall.
+_VARIANT_SHARE = 1 / 16
+_ENTRY_SHARE = 2 / 16
 
 
 def is_static_path(path: str) -> bool:
-    """Whether ``path`` (below the routes prefix) names a file that cannot change in a sandbox."""
+    """Whether ``path`` (below the routes prefix) names a file Dash serves from the package."""
     return path.startswith(STATIC_PATH_PREFIXES)
 
 
-def _memory(response: dict[str, Any]) -> int:
-    """Memory the body takes: a str with one non-ASCII character uses 2-4 bytes per character."""
-    return sys.getsizeof(response.get("body") or "")
+class StaticResponseCache:
+    """The per-sandbox cache of static responses; ``max_bytes`` bounds all it keeps."""
 
+    def __init__(self, max_bytes: int, policy: CompressionPolicy) -> None:
+        self.max_bytes = max_bytes
+        self.policy = policy
+        self._lock = threading.Lock()
+        self._bodies = _Lru(int(max_bytes * (1 - _ENTRY_SHARE - _VARIANT_SHARE)))
+        self._entries = _Lru(int(max_bytes * _ENTRY_SHARE))
+        self._variants = _Lru(int(max_bytes * _VARIANT_SHARE))
+        #: Counters, for tests, benchmarks and logs (see :attr:`LambdaHandler.static_cache_stats`).
+        self.stats = dict.fromkeys(
+            ("hits", "revalidated", "passed", "stored", "compressed", "encoded", "evicted"), 0
+        )
 
-def _cacheable(path: str, response: dict[str, Any]) -> bool:
-    if response.get("statusCode") != 200 or response.get("cookies"):
-        return False
-    if not is_static_path(path):
-        return False
-    for name in response.get("multiValueHeaders") or response.get("headers") or {}:
-        if name.lower() == "set-cookie":
+    @property
+    def enabled(self) -> bool:
+        return self.max_bytes > 0
+
+    @property
+    def size(self) -> int:
+        """Bytes counted against the bound now."""
+        return self._bodies.used + self._entries.used + self._variants.used
+
+    def visit(
+        self, request: HttpRequest, event: Mapping[str, Any], prefix: str, coding: str | None
+    ) -> Visit | None:
+        """Start serving a GET to a static path; ``None`` when the cache must stay out of it."""
+        if not self.enabled:
+            return None
+        headers = _lower_case(request)
+        if not _BYPASS.isdisjoint(headers):
+            return None
+        query = exact_query(request.source.name, event)
+        key = (prefix, request.app_path, query)
+        credentials = "authorization" in headers or "cookie" in headers or bool(event.get("cookies"))
+        kind = (credentials, headers.get("origin"))
+        segment = self._variants if query else self._entries
+        with self._lock:
+            entry = segment.get(key)
+            bodies = self._bodies.get(entry.body_key) if entry is not None else None
+        visit = Visit(self, segment, key, kind, prefix, request.app_path, coding, entry, bodies)
+        visit.conditions = (headers.get("if-none-match"), headers.get("if-modified-since"))
+        return visit
+
+    def _bodies_for(self, body_key: Hashable) -> _Bodies:
+        with self._lock:
+            bodies: _Bodies | None = self._bodies.get(body_key)
+            if bodies is None:
+                bodies = _Bodies(body_key)
+                self._admit(self._bodies, body_key, bodies)
+            return bodies
+
+    def _store(self, segment: _Lru, key: Hashable, entry: _Entry) -> None:
+        with self._lock:
+            if self._admit(segment, key, entry):
+                self.stats["stored"] += 1
+
+    def _forget(self, segment: _Lru, key: Hashable) -> None:
+        with self._lock:
+            segment.pop(key)
+
+    def _grew(self, bodies: _Bodies, encoded: Encoded) -> None:
+        with self._lock:
+            self.stats["encoded"] += 1
+            if encoded.coding is not None:
+                self.stats["compressed"] += 1
+            self._bodies.grow(bodies.key, bodies, sys.getsizeof(encoded.body) + _BODY_OVERHEAD)
+            self.stats["evicted"] += self._bodies.evict()
+
+    def _admit(self, segment: _Lru, key: Hashable, item: _Entry | _Bodies) -> bool:
+        if item.size > segment.budget:
             return False
-    return True
+        segment.put(key, item)
+        self.stats["evicted"] += segment.evict()
+        return True
 
 
-def _copy(response: dict[str, Any]) -> dict[str, Any]:
-    """A copy the caller may change without touching the cached entry."""
-    copied = dict(response)
-    for key in ("headers", "multiValueHeaders"):
-        if key in copied and copied[key] is not None:
-            copied[key] = {k: list(v) if isinstance(v, list) else v for k, v in copied[key].items()}
-    if "cookies" in copied:
-        copied["cookies"] = list(copied["cookies"])
-    return copied
+class _Lru:
+    """Items with a ``size``, least recently used first; the caller holds the lock."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.used = 0
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, key: Hashable) -> Any:
+        item = self._items.get(key)
+        if item is not None:
+            self._items.move_to_end(key)
+        return item
+
+    def put(self, key: Hashable, item: Any) -> None:
+        self.pop(key)
+        self._items[key] = item
+        self.used += item.size
+
+    def pop(self, key: Hashable) -> None:
+        item = self._items.pop(key, None)
+        if item is not None:
+            self.used -= item.size
+
+    def grow(self, key: Hashable, item: Any, added: int) -> None:
+        """``item`` takes ``added`` more bytes; they count if it is (still) kept here."""
+        item.size += added
+        if self._items.get(key) is item:
+            self.used += added
+
+    def evict(self) -> int:
+        evicted = 0
+        while self.used > self.budget and self._items:
+            _, item = self._items.popitem(last=False)
+            self.used -= item.size
+            evicted += 1
+        return evicted
+
+
+class _Bodies:
+    """One body the app sent, encoded once per content coding (``None``: as the app sent it)."""
+
+    __slots__ = ("encoded", "key", "size")
+
+    def __init__(self, key: Hashable) -> None:
+        self.key = key
+        self.encoded: dict[str | None, Encoded] = {}
+        self.size = _BODY_OVERHEAD + _deep_size(key)
+
+
+class _Memo:
+    """The :class:`~dash_lambda.responses.BodyMemo` of one body: reads and fills its :class:`_Bodies`."""
+
+    __slots__ = ("_bodies", "_cache")
+
+    def __init__(self, cache: StaticResponseCache, bodies: _Bodies) -> None:
+        self._cache = cache
+        self._bodies = bodies
+
+    def get(self, coding: str | None) -> Encoded | None:
+        return self._bodies.encoded.get(coding)
+
+    def put(self, encoded: Encoded) -> None:
+        if encoded.coding not in self._bodies.encoded:
+            self._bodies.encoded[encoded.coding] = encoded
+            self._cache._grew(self._bodies, encoded)
+
+
+class _Entry:
+    """A stored 200 response: the app's headers, where its body is, and who may reuse it unasked."""
+
+    __slots__ = (
+        "body_key",
+        "etag",
+        "form",
+        "fresh_until",
+        "headers",
+        "kind",
+        "last_modified",
+        "length",
+        "marked",
+        "size",
+        "stored_at",
+    )
+
+    def __init__(
+        self,
+        key: Hashable,
+        headers: Headers,
+        form: BodyForm,
+        length: int,
+        body_key: Hashable,
+        kind: tuple[bool, str | None],
+    ) -> None:
+        self.headers = headers
+        self.form = form
+        self.length = length
+        #: The headers as sent with each encoded body, made on first use.
+        self.marked: dict[str | None, Headers] = {}
+        self.body_key = body_key
+        self.kind = kind
+        self.etag = http_cache.header(headers, "etag")
+        self.last_modified = http_cache.header(headers, "last-modified")
+        self.stored_at = time.monotonic()
+        self.fresh_until = self.stored_at + http_cache.freshness_lifetime(headers)
+        self.size = _ENTRY_OVERHEAD + _deep_size(key) + _deep_size(headers) + _deep_size(body_key)
+
+    def reusable_by(self, kind: tuple[bool, str | None]) -> bool:
+        """Whether a request of ``kind`` may have it without asking the app (see the module doc)."""
+        credentials, _ = kind
+        return not credentials and kind == self.kind and time.monotonic() < self.fresh_until
+
+
+class Visit:
+    """One GET to a static path: answered from the cache, or by the app and then settled."""
+
+    __slots__ = (
+        "_bodies",
+        "_cache",
+        "_coding",
+        "_entry",
+        "_key",
+        "_kind",
+        "_path",
+        "_prefix",
+        "_revalidating",
+        "_segment",
+        "conditions",
+        "hit",
+    )
+
+    def __init__(
+        self,
+        cache: StaticResponseCache,
+        segment: _Lru,
+        key: Hashable,
+        kind: tuple[bool, str | None],
+        prefix: str,
+        path: str,
+        coding: str | None,
+        entry: _Entry | None,
+        bodies: _Bodies | None,
+    ) -> None:
+        self._cache = cache
+        self._segment = segment
+        self._key = key
+        self._kind = kind
+        self._prefix = prefix
+        self._path = path
+        self._coding = coding
+        self._entry = entry
+        self._revalidating: Encoded | None = None
+        #: (headers, body, has validators) to send without asking the app, or ``None``.
+        self.hit: tuple[Headers, Encoded, bool] | None = None
+        #: The client's If-None-Match and If-Modified-Since, for the handler to answer.
+        self.conditions: tuple[str | None, str | None] = (None, None)
+        if entry is None or bodies is None:
+            return
+        encoded = bodies.encoded.get(entry.form.coding(coding, entry.length, cache.policy))
+        if encoded is None:
+            return  # this coding was never sent: the app's answer will give the bytes
+        if entry.reusable_by(kind):
+            age = str(int(time.monotonic() - entry.stored_at))
+            headers = [*_mark(entry, encoded), ("Age", age)]
+            self.hit = (headers, encoded, entry.form.validated)
+            cache.stats["hits"] += 1
+        elif entry.etag is not None or entry.last_modified is not None:
+            self._revalidating = encoded
+
+    def prepare(self, environ: dict[str, Any]) -> None:
+        """Set the conditions of the app's request: the stored validators when revalidating.
+
+        The client's own conditions are the cache's to answer, from the full
+        response: Dash answers a matching ``If-None-Match`` with a bare 304
+        that lacks the ``ETag`` and ``Vary`` a 304 must carry.
+        """
+        environ.pop("HTTP_IF_NONE_MATCH", None)
+        environ.pop("HTTP_IF_MODIFIED_SINCE", None)
+        entry = self._entry
+        if self._revalidating is None or entry is None:
+            return
+        if entry.etag is not None:
+            environ["HTTP_IF_NONE_MATCH"] = entry.etag
+        if entry.last_modified is not None:
+            environ["HTTP_IF_MODIFIED_SINCE"] = entry.last_modified
+
+    def settle(self, answer: WsgiResponse) -> tuple[int, Headers, Encoded, bool]:
+        """The response to send for the app's ``answer``, and whether it has validators;
+        keeps what may be kept."""
+        cache = self._cache
+        policy = cache.policy
+        entry = self._entry
+        if self._revalidating is not None and entry is not None and answer.status == 304:
+            cache.stats["revalidated"] += 1
+            headers = _updated(_mark(entry, self._revalidating), answer.headers)
+            return 200, headers, self._revalidating, entry.form.validated
+        cache.stats["passed"] += 1
+        if answer.status != 200:
+            if entry is not None and entry.kind == self._kind and answer.status != 304:
+                cache._forget(self._segment, self._key)  # the app now answers this kind otherwise
+            headers, encoded, form = encode_body(answer, self._coding, policy)
+            return answer.status, headers, encoded, form.validated
+        memo = None
+        cache_control = http_cache.cache_control(answer.headers)
+        if "no-store" not in cache_control and "private" not in cache_control:
+            memo = _Memo(cache, cache._bodies_for(self._body_key(answer)))
+        headers, encoded, form = encode_body(answer, self._coding, policy, memo)
+        if memo is not None and self._may_store(answer.headers):
+            stored = _Entry(
+                self._key,
+                answer.headers,
+                form,
+                len(answer.body),
+                memo._bodies.key,
+                self._kind,
+            )
+            cache._store(self._segment, self._key, stored)
+        elif entry is not None and entry.kind == self._kind:
+            cache._forget(self._segment, self._key)
+        return 200, headers, encoded, form.validated
+
+    def _body_key(self, answer: WsgiResponse) -> Hashable:
+        etag = http_cache.header(answer.headers, "etag")
+        if http_cache.is_strong(etag):
+            return ("etag", self._prefix, self._path, etag)
+        return ("sha256", hashlib.sha256(answer.body).digest())
+
+    def _may_store(self, headers: Headers) -> bool:
+        if not http_cache.shared_storable(headers):
+            return False
+        credentials, _ = self._kind
+        return not credentials or http_cache.allows_shared_reuse_after_auth(headers)
+
+
+def _mark(entry: _Entry, encoded: Encoded) -> Headers:
+    marked = entry.marked.get(encoded.coding)
+    if marked is None:
+        marked = entry.marked[encoded.coding] = mark_headers(entry.headers, entry.form, encoded)
+    return marked
+
+
+#: Headers of the app's 304 that never replace the stored ones (RFC 9111 §3.2).
+_KEEP_STORED = frozenset({"content-length", "content-encoding", "content-type", "content-range", "vary"})
+
+
+def _updated(stored: Headers, fresh: Headers) -> Headers:
+    """The stored headers with those the app's 304 sent instead (its ``Set-Cookie`` included)."""
+    replace = {key.lower() for key, _ in fresh if key.lower() not in _KEEP_STORED}
+    if not replace:
+        return stored
+    kept = [(key, value) for key, value in stored if key.lower() not in replace]
+    return kept + [(key, value) for key, value in fresh if key.lower() in replace]
+
+
+def exact_query(door: str, event: Mapping[str, Any]) -> Hashable:
+    """The query string as the front door delivered it, for keys: ``""`` when there is none.
+
+    Payload 2.0 has the raw string.  REST and ALB events only have maps
+    (REST's percent-decoded, ALB's as sent), so their items in event order
+    stand for it, the multi-value map first as apig-wsgi reads it.
+    """
+    raw = event.get("rawQueryString")
+    if isinstance(raw, str):
+        return raw
+    multi = event.get("multiValueQueryStringParameters")
+    if isinstance(multi, dict) and multi:
+        return (door, *((key, tuple(values)) for key, values in multi.items()))
+    single = event.get("queryStringParameters")
+    if isinstance(single, dict) and single:
+        return (door, *single.items())
+    return ""
+
+
+def _lower_case(request: HttpRequest) -> Mapping[str, str]:
+    """The request's headers by lower-case name: one pass, where a look-up each would scan them all."""
+    return request.lower_case_headers()
+
+
+def _deep_size(value: object) -> int:
+    """Memory of a key or header list: the containers and every string in them."""
+    size = sys.getsizeof(value)
+    if isinstance(value, tuple | list):
+        size += sum(_deep_size(item) for item in value)
+    return size

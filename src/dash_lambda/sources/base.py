@@ -80,10 +80,14 @@ class HttpRequest:
         value = self.headers.get(name)
         if value is not None:
             return value
+        return self.lower_case_headers().get(name)
+
+    def lower_case_headers(self) -> Mapping[str, str]:
+        """Every header by its lower-case name, folded once per request."""
         lowered = self._lowered
         if lowered is None:
             lowered = self._lowered = {key.lower(): item for key, item in self.headers.items()}
-        return lowered.get(name)
+        return lowered
 
 
 Headers = Iterable[tuple[str, str]]
