@@ -33,7 +33,7 @@ StartResponse = Callable[..., Any]
 WSGIApp = Callable[[WSGIEnviron, StartResponse], Iterable[bytes]]
 
 #: A page load is over when no request has been under way for this long.
-QUIET_SECONDS = 1.0
+QUIET_SECONDS = 2.0
 
 
 class PageLoads:
