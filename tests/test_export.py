@@ -273,6 +273,24 @@ def test_command_prints_what_it_wrote(tmp_path: Path, capsys: pytest.CaptureFixt
     assert re.search(r"exported \d+ files \([\d.]+ MB\) to .*o$", out, re.M), out
 
 
+def test_command_exports_a_dash_app_instance(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "instance_app.py").write_text(
+        "import dash\napp = dash.Dash(__name__)\napp.layout = dash.html.Div('instance')\n"
+    )
+    status = main(
+        [
+            "export-static",
+            "--app-dir",
+            str(tmp_path),
+            "instance_app:app",
+            str(tmp_path / "o"),
+            "--no-compress",
+        ]
+    )
+    assert status == 0, capsys.readouterr().err
+    assert "/_dash-component-suites/dash/dcc/async-graph.js" in files_of(tmp_path / "o")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
