@@ -122,19 +122,26 @@ def export_static(
 
     files: dict[str, dict[str, Any]] = {}
     bodies: dict[str, bytes] = {}
-    for app_path in dict.fromkeys(paths):
-        try:
-            response = get(app_path)
-        except Exception as error:  # e.g. a registered file missing from a trimmed package
-            skipped.append(Skipped(app_path, f"raised {type(error).__name__}"))
-            continue
-        refusal = _not_shareable(response)
-        if refusal:
-            skipped.append(Skipped(app_path, refusal))
-            continue
-        body = response.get_data()
-        bodies[app_path] = body
-        files[app_path] = _entry(app_path, body, response.headers.get("Content-Type", ""), app)
+    # An exception reaches us (and the summary) instead of Flask's error log:
+    # a trimmed package lacks files Dash registered, e.g. the source maps.
+    propagate = app.server.config.get("PROPAGATE_EXCEPTIONS")
+    app.server.config["PROPAGATE_EXCEPTIONS"] = True
+    try:
+        for app_path in dict.fromkeys(paths):
+            try:
+                response = get(app_path)
+            except Exception as error:
+                skipped.append(Skipped(app_path, f"raised {type(error).__name__}"))
+                continue
+            refusal = _not_shareable(response)
+            if refusal:
+                skipped.append(Skipped(app_path, refusal))
+                continue
+            body = response.get_data()
+            bodies[app_path] = body
+            files[app_path] = _entry(app_path, body, response.headers.get("Content-Type", ""), app)
+    finally:
+        app.server.config["PROPAGATE_EXCEPTIONS"] = propagate
 
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
