@@ -32,8 +32,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-#: Environment variable proposed for the handler: the export to serve from.
-ENV_STATIC_DIR = "DASH_LAMBDA_STATIC_DIR"
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = 1
 #: Paths (below the app's prefix) a CDN serves from an export; the template's
