@@ -39,3 +39,13 @@ def handler() -> LambdaHandler:
 @pytest.fixture
 def fresh_handler() -> Iterator[LambdaHandler]:
     yield make_lambda_handler(sample_app.build_app, static_cache_mb=0)
+
+
+@pytest.fixture(scope="session")
+def example_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``dash-lambda export-static`` of the example dashboard (frontend/), precompressed; made once."""
+    from _static_export import FRONTEND, export
+
+    directory = tmp_path_factory.mktemp("example-export") / "static-files"
+    export(FRONTEND, "dash_app:build_app", directory)
+    return directory

@@ -63,6 +63,14 @@ def test_serve_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (options.host, options.port, options.reload) == ("127.0.0.1", 8050, True)
 
 
+def test_serve_static_dir_reaches_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[ServeOptions] = []
+    monkeypatch.setattr(cli, "serve", lambda options: seen.append(options) or 0)
+    assert cli.main(["serve", "dash_app:build_app", "--static", "static-files"]) == 0
+    assert cli.main(["serve", "dash_app:build_app"]) == 0
+    assert [options.static_dir for options in seen] == ["static-files", None]
+
+
 def test_serve_base_path_and_alb_multi_value(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[ServeOptions] = []
     monkeypatch.setattr(cli, "serve", lambda options: seen.append(options) or 0)

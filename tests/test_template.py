@@ -41,6 +41,12 @@ DOMAIN = {
 }
 ZONE = {"HostedZoneId": "Z0000000000EXAMPLE"}
 DATA = {"DataBucketName": "example-dash-data", "DataObjectKey": "exports/population.csv"}
+CDN = {"StaticFiles": "Cdn"}
+CDN_DOMAIN = {
+    **CDN,
+    "CdnDomainName": "dash.example.com",
+    "CdnCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000",
+}
 
 #: name → parameter values; each switches optional features on.
 VARIANTS: dict[str, dict[str, str]] = {
@@ -81,6 +87,18 @@ VARIANTS: dict[str, dict[str, str]] = {
         "EnableSnapStart": "true",
         "KeepWarmSchedule": "rate(5 minutes)",
     },
+    "cdn": CDN,
+    "cdn-stage-name": {**CDN, "StageName": "v1"},
+    "cdn-http-api": {**CDN, "FrontDoor": "HttpApi"},
+    "cdn-function-url": {**CDN, "FrontDoor": "FunctionUrl"},
+    "cdn-domain": CDN_DOMAIN,
+    "everything-cdn": {
+        **CDN_DOMAIN,
+        **DATA,
+        "FrontDoor": "FunctionUrl",
+        "KeepWarmSchedule": "rate(5 minutes)",
+        "EnableSnapStart": "true",
+    },
 }
 
 FRONT_DOOR_RESOURCES = {
@@ -96,6 +114,15 @@ OPTIONAL_RESOURCES = {
     "DnsRecord",
     "KeepWarmRule",
     "KeepWarmPermission",
+}
+CDN_RESOURCES = {
+    "StaticFilesBucket",
+    "StaticFilesBucketPolicy",
+    "StaticFilesOriginAccessControl",
+    "CdnDistribution",
+    "StaticFilesUploader",
+    "StaticFilesUploaderLogGroup",
+    "StaticFilesUpload",
 }
 
 
@@ -194,6 +221,7 @@ def test_front_door_parameter_creates_only_that_door(door: str) -> None:
     others = set().union(*(r for d, r in FRONT_DOOR_RESOURCES.items() if d != door))
     assert not created & others
     assert not created & OPTIONAL_RESOURCES, "optional features are off by default"
+    assert not created & CDN_RESOURCES, "static files come from the function by default"
     assert {"DashFunction", "DashFunctionLogGroup"} <= created
 
 
@@ -411,10 +439,165 @@ def test_rules_accept_every_supported_combination(variant: str) -> None:
         ({"BasePath": "dash"}, "BasePathNeedsRestDomain"),
         (ZONE, "HostedZoneNeedsDomain"),
         ({"DataBucketName": "example-dash-data", "DataObjectKey": ""}, "DataBucketNeedsKey"),
+        ({**CDN, **DOMAIN}, "CdnTakesTheDomain"),
+        ({**CDN, "BasicAuthCredentials": "admin:correct-horse"}, "CdnFilesArePublic"),
+        ({**CDN_DOMAIN, "StaticFiles": "Lambda"}, "CdnDomainNeedsCdnAndCertificate"),
+        ({**CDN, "CdnDomainName": "dash.example.com"}, "CdnDomainNeedsCdnAndCertificate"),
+        ({**CDN, "CdnCertificateArn": CDN_DOMAIN["CdnCertificateArn"]}, "CdnCertificateNeedsDomain"),
     ],
 )
 def test_rules_refuse_impossible_combinations(values: dict[str, str], rule: str) -> None:
     assert rule in deploy(values).failed_rules()
+
+
+# ------------------------------------------------------------------ StaticFiles=Cdn
+
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+STATIC_PATTERNS = ["/_dash-component-suites/*", "/assets/*", "/_favicon.ico"]
+
+
+def distribution(values: dict[str, str]) -> dict[str, Any]:
+    config: dict[str, Any] = deploy(values).resources["CdnDistribution"]["DistributionConfig"]
+    return config
+
+
+@pytest.mark.parametrize("variant", ["cdn", "cdn-http-api", "cdn-function-url", "cdn-domain"])
+def test_cdn_creates_bucket_distribution_and_uploader(variant: str) -> None:
+    created = set(deploy(VARIANTS[variant]).resources)
+    assert created >= CDN_RESOURCES
+    door = VARIANTS[variant].get("FrontDoor", "RestApi")
+    assert created >= FRONT_DOOR_RESOURCES[door], "CloudFront sits in front of the front door, not instead"
+
+
+def test_static_paths_come_from_the_bucket_with_the_function_as_fallback() -> None:
+    config = distribution(CDN)
+    behaviours = {b["PathPattern"]: b for b in config["CacheBehaviors"]}
+    assert list(behaviours) == STATIC_PATTERNS
+    [group] = config["OriginGroups"]["Items"]
+    assert [m["OriginId"] for m in group["Members"]["Items"]] == ["StaticFiles", "App"]
+    assert sorted(group["FailoverCriteria"]["StatusCodes"]["Items"]) == [403, 404]
+    for behaviour in behaviours.values():
+        assert behaviour["TargetOriginId"] == group["Id"]
+        assert behaviour["CachePolicyId"] == CACHING_OPTIMIZED
+        assert behaviour["AllowedMethods"] == ["GET", "HEAD"]
+        assert behaviour["Compress"] is True
+        assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
+        assert "OriginRequestPolicyId" not in behaviour, "S3 gets no cookies or viewer headers"
+
+
+def test_everything_else_reaches_the_function_uncached_with_all_it_needs() -> None:
+    default = distribution(CDN)["DefaultCacheBehavior"]
+    assert default["TargetOriginId"] == "App"
+    assert default["CachePolicyId"] == CACHING_DISABLED
+    assert default["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST
+    assert {"GET", "HEAD", "POST", "OPTIONS"} <= set(default["AllowedMethods"])
+
+
+@pytest.mark.parametrize(
+    ("values", "domain", "origin_path"),
+    [
+        (CDN, "<RestApi>.execute-api.<AWS::Region>.<AWS::URLSuffix>", "/Prod"),
+        ({**CDN, "StageName": "v1"}, "<RestApi>.execute-api.<AWS::Region>.<AWS::URLSuffix>", "/v1"),
+        ({**CDN, "FrontDoor": "HttpApi"}, "<HttpApi>.execute-api.<AWS::Region>.<AWS::URLSuffix>", None),
+        (
+            {**CDN, "FrontDoor": "FunctionUrl"},
+            {"Fn::Select": [2, {"Fn::Split": ["/", "<DashFunctionUrl.FunctionUrl>"]}]},
+            None,
+        ),
+    ],
+    ids=["rest", "rest-stage-v1", "http-api", "function-url"],
+)
+def test_app_origin_is_the_front_door(values: dict[str, str], domain: Any, origin_path: str | None) -> None:
+    origins = {o["Id"]: o for o in distribution(values)["Origins"]}
+    assert origins["App"]["DomainName"] == domain
+    assert origins["App"].get("OriginPath") == origin_path
+    assert origins["App"]["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    assert origins["StaticFiles"]["DomainName"] == "<StaticFilesBucket.RegionalDomainName>"
+    assert origins["StaticFiles"]["OriginAccessControlId"] == "<StaticFilesOriginAccessControl.Id>"
+
+
+@pytest.mark.parametrize("variant", ["cdn", "cdn-http-api", "cdn-function-url", "cdn-domain"])
+def test_behind_the_cdn_the_app_is_at_the_root(variant: str) -> None:
+    variables = function(VARIANTS[variant])["Environment"]["Variables"]
+    assert (variables["DASH_LAMBDA_PREFIX"], variables["DASH_LAMBDA_PREFIXES"]) == ("/", "/")
+
+
+def test_without_the_cdn_the_prefix_is_detected() -> None:
+    assert function({})["Environment"]["Variables"]["DASH_LAMBDA_PREFIX"] == ""
+
+
+def test_bucket_is_private_and_readable_by_the_distribution_only() -> None:
+    resources = deploy(CDN).resources
+    block = resources["StaticFilesBucket"]["PublicAccessBlockConfiguration"]
+    assert block == dict.fromkeys(
+        ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"), True
+    )
+    allow, deny = resources["StaticFilesBucketPolicy"]["PolicyDocument"]["Statement"]
+    assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert allow["Action"] == "s3:GetObject"
+    assert allow["Condition"]["StringEquals"]["AWS:SourceArn"] == (
+        "arn:<AWS::Partition>:cloudfront::<AWS::AccountId>:distribution/<CdnDistribution>"
+    )
+    assert deny["Effect"] == "Deny" and deny["Condition"]["Bool"]["aws:SecureTransport"] == "false"
+    access = resources["StaticFilesOriginAccessControl"]["OriginAccessControlConfig"]
+    assert (access["OriginAccessControlOriginType"], access["SigningBehavior"]) == ("s3", "always")
+
+
+def test_every_deploy_of_a_new_version_refills_the_bucket() -> None:
+    resources = deploy(CDN).resources
+    upload = resources["StaticFilesUpload"]
+    assert upload["ServiceToken"] == "<StaticFilesUploader.Arn>"
+    assert upload["Bucket"] == "<StaticFilesBucket>"
+    assert upload["DistributionId"] == "<CdnDistribution>"
+    assert upload["AppFunctionVersion"] == "<DashFunction.Version>"
+    uploader = resources["StaticFilesUploader"]
+    assert uploader["Handler"] == "cdn_upload.handler"
+    [policy] = uploader["Policies"]
+    allowed = {s["Sid"]: (s["Action"], s["Resource"]) for s in policy["Statement"]}
+    assert allowed["ReadTheAppPackage"][0] == "lambda:GetFunction"
+    assert allowed["FillTheBucket"] == (["s3:PutObject", "s3:DeleteObject"], "<StaticFilesBucket.Arn>/*")
+    assert allowed["InvalidateTheStaticPaths"][1].endswith(":distribution/<CdnDistribution>")
+
+
+def test_uploader_is_built_from_the_library_module(template: dict[str, Any]) -> None:
+    resource = template["Resources"]["StaticFilesUploader"]
+    module = resource["Properties"]["Handler"].split(".")[0]
+    assert resource["Metadata"]["BuildMethod"] == "makefile"
+    makefile = (FRONTEND / resource["Properties"]["CodeUri"].removeprefix("frontend/") / "Makefile").read_text()
+    assert re.search(r"^build-StaticFilesUploader:", makefile, re.M)
+    assert f"src/dash_lambda/{module}.py" in makefile
+    assert (REPO / "src" / "dash_lambda" / f"{module}.py").exists()
+
+
+def test_cdn_custom_domain() -> None:
+    config = distribution(CDN_DOMAIN)
+    assert config["Aliases"] == ["dash.example.com"]
+    assert config["ViewerCertificate"]["AcmCertificateArn"] == CDN_DOMAIN["CdnCertificateArn"]
+    assert config["ViewerCertificate"]["SslSupportMethod"] == "sni-only"
+    assert "Aliases" not in distribution(CDN)
+    assert distribution(CDN)["ViewerCertificate"] == {"CloudFrontDefaultCertificate": True}
+
+
+@pytest.mark.parametrize(
+    ("variant", "url"),
+    [
+        ("cdn", "https://<CdnDistribution.DomainName>/"),
+        ("cdn-domain", "https://dash.example.com/"),
+    ],
+)
+def test_cdn_url_output(variant: str, url: str) -> None:
+    outputs = deploy(VARIANTS[variant]).outputs
+    assert outputs["CdnUrl"] == url
+    assert ("CdnDomainTarget" in outputs) == (variant == "cdn-domain")
+    assert "CdnUrl" not in deploy({}).outputs
+
+
+def test_cdn_certificate_must_be_in_cloudfronts_region(template: dict[str, Any]) -> None:
+    pattern = re.compile(template["Parameters"]["CdnCertificateArn"]["AllowedPattern"])
+    assert pattern.match(CDN_DOMAIN["CdnCertificateArn"])
+    assert not pattern.match(CDN_DOMAIN["CdnCertificateArn"].replace("us-east-1", "eu-west-1"))
 
 
 # ------------------------------------------------------------------ wiring with frontend/
@@ -448,6 +631,8 @@ def test_makefile_targets_the_template_runtime_and_architecture(template: dict[s
 def test_no_account_ids_regions_or_credentials(path: Path) -> None:
     text = path.read_text()
     assert not re.search(r"(?<![\d{])\d{12}(?!\d)", text), "a 12-digit account id"
+    # CloudFront takes certificates from one region only; the parameter's pattern says so.
+    text = text.replace("acm:us-east-1:[0-9]{12}", "acm:REGION:[0-9]{12}")
     assert not re.search(r"\b(us|eu|ap|sa|ca|me|af)-[a-z]+-\d\b", text), "a region name"
     assert not re.search(r"AKIA[0-9A-Z]{16}", text)
     assert not re.search(r"[a-z0-9]{10}\.(execute-api|lambda-url)\.", text), "a real endpoint"

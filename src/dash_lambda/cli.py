@@ -1,5 +1,6 @@
 """The ``dash-lambda`` command: ``serve`` a Dash app locally through the Lambda handler,
-or ``invoke`` the handler once with an event file.
+``invoke`` the handler once with an event file, or ``export-static`` the app's
+static files for a CDN.
 
 Both exist so that what runs on a developer's machine is the code path Lambda
 runs, without Docker: the same handler, the same event shapes, the same
@@ -32,7 +33,7 @@ from .local_events import (
     decode_response,
 )
 from .server import ServeOptions, serve
-from .targets import ServeError, load_target, make_handler
+from .targets import ServeError, describe_exception, load_attribute, load_target, make_handler
 
 #: Characters of a text body ``invoke`` prints before truncating (``--full`` shows all).
 BODY_PREVIEW_CHARS = 2000
@@ -70,6 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
         dest="reload",
         action="store_false",
         help="do not restart when a Python file under --app-dir (or the library) changes",
+    )
+    serve_parser.add_argument(
+        "--static",
+        metavar="DIR",
+        dest="static_dir",
+        help=(
+            "serve _dash-component-suites/, assets/ and the favicon from DIR (made by export-static) "
+            "as a CDN would, everything else through the handler; logs handler requests per page load"
+        ),
     )
 
     invoke_parser = commands.add_parser(
@@ -125,6 +135,35 @@ def build_parser() -> argparse.ArgumentParser:
     invoke_parser.add_argument("--full", action="store_true", help="print the whole body, however long")
     invoke_parser.add_argument(
         "--json", dest="as_json", action="store_true", help="print the handler's raw return value as JSON"
+    )
+
+    export_parser = commands.add_parser(
+        "export-static",
+        help="write the app's bundles, assets and favicon, precompressed, for a CDN",
+        description=(
+            "Write every file MODULE:APP_OR_BUILDER serves to anyone from _dash-component-suites/, "
+            "assets/ and the favicon into DIR, byte for byte as the app serves them, with .br and .gz "
+            "variants and a manifest.json. DIR mirrors the URL paths below the app's prefix."
+        ),
+    )
+    export_parser.add_argument(
+        "target",
+        metavar="MODULE:APP_OR_BUILDER",
+        help="the app builder (e.g. dash_app:build_app) or a dash.Dash app (e.g. app:app)",
+    )
+    export_parser.add_argument(
+        "directory", metavar="DIR", help="where to write: an empty or new directory, or an earlier export"
+    )
+    export_parser.add_argument(
+        "--app-dir",
+        metavar="DIR",
+        help="directory to import MODULE from; put first on sys.path (default: the current directory)",
+    )
+    export_parser.add_argument(
+        "--no-compress", dest="compress", action="store_false", help="leave out the .br and .gz variants"
+    )
+    export_parser.add_argument(
+        "--jobs", type=int, metavar="N", help="parallel compressions (default: one per CPU)"
     )
     return parser
 
@@ -193,6 +232,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command == "export-static":
+            if args.jobs is not None and args.jobs < 1:
+                parser.error(f"--jobs must be at least 1, got {args.jobs}")
+            return export(
+                args.target, args.directory, app_dir=args.app_dir, compress=args.compress, jobs=args.jobs
+            )
         door = _front_door(parser, args)
         if args.command == "serve":
             if not 0 <= args.port <= 65535:
@@ -204,6 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 host=args.host,
                 port=args.port,
                 reload=args.reload,
+                static_dir=args.static_dir,
             )
             return serve(options)
         request = _invoke_request(parser, args, door)
@@ -220,6 +266,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+# ------------------------------------------------------------------ export-static
+
+
+def export(
+    spec: str, directory: str, *, app_dir: str | None = None, compress: bool = True, jobs: int | None = None
+) -> int:
+    """Load ``spec``, export its static files into ``directory`` and print what was written."""
+    from .errors import BuilderError
+    from .export import ExportError, export_static
+
+    value = load_attribute(spec, app_dir)
+    try:
+        result = export_static(value, directory, compress=compress, jobs=jobs)
+    except (ExportError, BuilderError) as error:
+        raise ServeError(f"{spec}: {error}") from None
+    except OSError as error:
+        raise ServeError(f"cannot write {directory}: {error}") from None
+    except Exception as error:
+        raise ServeError(f"{spec} raised {describe_exception(error)}") from None
+    sizes = f"{result.total() / 1e6:.1f} MB"
+    if compress:
+        sizes += f"; {result.total('br') / 1e6:.1f} MB as brotli, {result.total('gzip') / 1e6:.1f} MB as gzip"
+    print(f"dash-lambda: exported {len(result.files)} files ({sizes}) to {result.directory}")
+    reasons: dict[str, int] = {}
+    for skipped in result.skipped:
+        reasons[skipped.reason] = reasons.get(skipped.reason, 0) + 1
+    if reasons:
+        listed = "; ".join(f"{count} {reason}" for reason, count in sorted(reasons.items()))
+        print(f"dash-lambda: left to the app: {len(result.skipped)} paths ({listed})")
+    return 0
 
 
 # ------------------------------------------------------------------ invoke

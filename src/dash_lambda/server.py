@@ -388,6 +388,8 @@ class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8050
     reload: bool = True
+    #: An ``export-static`` directory served as a CDN would (see :mod:`dash_lambda.local_cdn`).
+    static_dir: str | None = None
 
 
 def serve(options: ServeOptions) -> int:
@@ -471,7 +473,12 @@ def _load_app(options: ServeOptions, port: int, *, in_reloader_child: bool) -> W
     reloaded = bool(marker and os.path.exists(marker))
     started = time.perf_counter()
     try:
-        gateway = build_gateway(options, port)
+        gateway: WSGIApp = build_gateway(options, port)
+        if options.static_dir:
+            from .local_cdn import local_cdn
+
+            prefix = options.front_door.url_prefix
+            gateway = local_cdn(gateway, options.static_dir, prefix, note_key=_NOTE_KEY)
     except ServeError as error:
         if not reloaded:
             raise

@@ -49,6 +49,11 @@ def load_target(spec: str, app_dir: str | os.PathLike[str] | None = None) -> Tar
     ``build_app(dash_kwargs) -> dash.Dash``.  Every failure is a
     :class:`ServeError` whose message says what to change.
     """
+    return _classify(spec, load_attribute(spec, app_dir))
+
+
+def load_attribute(spec: str, app_dir: str | os.PathLike[str] | None = None) -> Any:
+    """Import ``MODULE:ATTR`` (``app_dir`` first on ``sys.path``) and return what ``ATTR`` names."""
     module_name, attr_path = parse_spec(spec)
     directory = resolve_app_dir(app_dir)
     if not sys.path or sys.path[0] != str(directory):
@@ -62,7 +67,7 @@ def load_target(spec: str, app_dir: str | os.PathLike[str] | None = None) -> Tar
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ServeError(f"module {module_name!r} has no attribute {attr_path!r}{hint}")
         value = getattr(value, part)
-    return _classify(spec, value)
+    return value
 
 
 def parse_spec(spec: str) -> tuple[str, str]:
