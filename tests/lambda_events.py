@@ -19,6 +19,8 @@ from typing import Any
 
 import brotli
 
+from dash_lambda import LocalContext
+
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 
 #: fixture name → the external prefix the handler must detect for it.
@@ -185,17 +187,9 @@ def callback_event(name: str, output: str, inputs: list[dict[str, Any]]) -> dict
     )
 
 
-class FakeContext:
-    """The attributes of the Python runtime's context object the adapter reads."""
-
-    function_name = "dash-lambda-test"
-    memory_limit_in_mb = 1024
-
-    def __init__(self, request_id: str = "req-0001") -> None:
-        self.aws_request_id = request_id
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 29_000
+def FakeContext(request_id: str = "req-0001") -> LocalContext:
+    """The library's own stand-in context, with a request id the test can look for."""
+    return LocalContext(function_name="dash-lambda-test", aws_request_id=request_id)
 
 
 def dash_config(index_html: str) -> dict[str, Any]:

@@ -41,7 +41,7 @@ from dash_lambda import (
 from dash_lambda.background import StoreError
 from dash_lambda.background.events import make_job_event
 from dash_lambda.background.records import JobRecords
-from dash_lambda.local_events import FrontDoor, LocalRequest
+from dash_lambda.local.events import FrontDoor, LocalRequest
 from dash_lambda.server import LocalGateway
 
 BUCKET = "dash-jobs"

@@ -28,6 +28,7 @@ from lambda_events import EVENTS_DIR, HTTP_FIXTURES, load
 
 from dash_lambda import LambdaHandler, UnsupportedEventError
 from dash_lambda.sources import find_source
+from dash_lambda.sources.http_api import PayloadV2Source
 
 FIXTURES = {name: load(name) for name in HTTP_FIXTURES}
 #: Every fixture in events/, the warm-up ping included: structural damage may turn any into any other.
@@ -112,7 +113,7 @@ def assert_valid_proxy_response(event: dict[str, Any], response: dict[str, Any])
         base64.b64decode(response["body"], validate=True)
     source = find_source(event)
     assert source is not None
-    if source.name == "v2":
+    if isinstance(source, PayloadV2Source):  # HTTP APIs and Function URLs
         assert isinstance(response["headers"], dict)
         assert all(isinstance(k, str) and isinstance(v, str) for k, v in response["headers"].items())
         assert isinstance(response["cookies"], list) and all(isinstance(c, str) for c in response["cookies"])

@@ -29,8 +29,8 @@ from werkzeug.test import Client
 
 from dash_lambda import LambdaHandler
 from dash_lambda.export import export_static
+from dash_lambda.local.events import FrontDoor
 from dash_lambda.local_cdn import LocalCdn, PageLoads
-from dash_lambda.local_events import FrontDoor
 from dash_lambda.server import LocalGateway
 from dash_lambda.static_files import IMMUTABLE, REVALIDATE, StaticFiles
 

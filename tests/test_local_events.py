@@ -1,4 +1,4 @@
-"""Events synthesized by ``dash_lambda.local_events`` against AWS's documented shapes.
+"""Events synthesized by ``dash_lambda.local.events`` against AWS's documented shapes.
 
 The key sets below are those of ``sam local generate-event`` (AWS's own sample
 events, shipped with the SAM CLI). When the SAM CLI is installed the test
@@ -21,9 +21,7 @@ from apig_wsgi import get_environ_v1, get_environ_v2
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from dash_lambda.local_events import (
-    ALB_RESPONSE_LIMIT,
-    LAMBDA_RESPONSE_LIMIT,
+from dash_lambda.local.events import (
     PAYLOADS,
     FrontDoor,
     LocalContext,
@@ -32,8 +30,9 @@ from dash_lambda.local_events import (
     OutsidePrefixError,
     build_event,
     decode_response,
-    serialized_size,
 )
+from dash_lambda.sources import LAMBDA_RESPONSE_LIMIT
+from dash_lambda.sources.alb import ALB_RESPONSE_LIMIT
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -625,12 +624,6 @@ def test_decode_stringifies_numeric_header_values() -> None:
     decoded = decode_response({"statusCode": 200, "headers": {"X-N": 3, "X-B": True}}, FrontDoor())
     assert decoded.header("x-n") == "3"
     assert decoded.header("x-b") == "true"
-
-
-def test_serialized_size_counts_json_escaping() -> None:
-    assert serialized_size({"body": "é"}) == len('{"body": "\\u00e9"}')
-    with pytest.raises(TypeError):
-        serialized_size({"body": b"bytes"})
 
 
 def test_local_context_counts_down() -> None:

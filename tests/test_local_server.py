@@ -26,7 +26,7 @@ from apps import local_app
 from werkzeug.test import Client
 
 from dash_lambda import LambdaHandler, make_lambda_handler
-from dash_lambda.local_events import FrontDoor
+from dash_lambda.local.events import FrontDoor
 from dash_lambda.server import LocalGateway, check_port, self_check
 from dash_lambda.targets import ServeError, describe_exception, load_target, make_handler
 

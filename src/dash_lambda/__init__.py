@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .auth import Authorizer, BasicAuth, Refusal
+from .auth import Authorizer, BasicAuth, Refusal, Request
 from .config import ConfigError
 from .errors import (
     BuilderError,
@@ -21,7 +21,8 @@ from .errors import (
 )
 from .handler import LambdaHandler, make_lambda_handler
 from .invocation import OutsideInvocationError, current_context, current_event
-from .sources.base import HttpRequest
+from .lambda_context import LambdaContext, LocalContext
+from .sources.base import EventSource, HttpRequest
 
 if TYPE_CHECKING:
     from .background.events import JobEventRefused
@@ -37,6 +38,7 @@ _BACKGROUND = (
     "JobStore",
     "LambdaInvoker",
     "LambdaManager",
+    "LocalContext",
     "S3Store",
     "ThreadInvoker",
 )
@@ -48,16 +50,20 @@ __all__ = [
     "ConfigError",
     "DashLambdaError",
     "DiskStore",
+    "EventSource",
     "HttpRequest",
     "Invoker",
     "JobEventRefused",
     "JobStore",
+    "LambdaContext",
     "LambdaHandler",
     "LambdaInvoker",
     "LambdaManager",
+    "LocalContext",
     "MalformedEventError",
     "OutsideInvocationError",
     "Refusal",
+    "Request",
     "S3Store",
     "ThreadInvoker",
     "UnsupportedAppError",

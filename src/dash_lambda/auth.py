@@ -1,7 +1,7 @@
 """Refusing requests before they reach Dash: basic auth and custom authorizers.
 
-An authorizer is any callable that takes the :class:`HttpRequest` and
-returns ``None`` to let it through or a :class:`Refusal` to answer instead.
+An authorizer is any callable that takes the :class:`Request` and returns
+``None`` to let it through or a :class:`Refusal` to answer instead.
 Basic auth is one such callable, so other schemes (a shared header, a JWT
 check) plug in the same way.
 """
@@ -12,8 +12,38 @@ import binascii
 import hmac
 from base64 import b64decode
 from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
-from .sources.base import HttpRequest
+
+class Request(Protocol):
+    """What an authorizer may read about a request, whichever front door sent it."""
+
+    @property
+    def method(self) -> str:
+        """``GET``, ``POST``…"""
+
+    @property
+    def path(self) -> str:
+        """The path the app routes on, without the prefix (``/_dash-layout``)."""
+
+    @property
+    def prefix(self) -> str:
+        """The external prefix the browser sees (``/Prod/`` or ``/``)."""
+
+    @property
+    def query(self) -> str:
+        """The query string, as the front door passed it."""
+
+    @property
+    def client_address(self) -> str:
+        """The address that connected to the front door."""
+
+    @property
+    def event(self) -> Mapping[str, Any]:
+        """The Lambda event as it arrived (``requestContext.authorizer`` claims and the like)."""
+
+    def header(self, name: str) -> str | None:
+        """A request header by its lower-case ``name``, or ``None``."""
 
 
 class Refusal:
@@ -32,7 +62,7 @@ class Refusal:
         return f"Refusal({self.status}, {self.message!r}, {dict(self.headers)!r})"
 
 
-Authorizer = Callable[[HttpRequest], "Refusal | None"]
+Authorizer = Callable[[Request], "Refusal | None"]
 
 
 class BasicAuth:
@@ -60,7 +90,7 @@ class BasicAuth:
             raise ValueError("basic auth credentials must look like 'user:password'")
         return cls(username, password)
 
-    def __call__(self, request: HttpRequest) -> Refusal | None:
+    def __call__(self, request: Request) -> Refusal | None:
         header = request.header("authorization") or ""
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "basic":

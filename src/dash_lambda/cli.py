@@ -20,8 +20,8 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-from .local_events import (
-    ALB_RESPONSE_LIMIT,
+from .encoding import is_text
+from .local.events import (
     PAYLOADS,
     FrontDoor,
     LocalContext,
@@ -31,13 +31,14 @@ from .local_events import (
     OutsidePrefixError,
     build_event,
     decode_response,
+    describe_event,
+    door_for_event,
 )
 from .server import ServeOptions, serve
 from .targets import ServeError, describe_exception, load_attribute, load_target, make_handler
 
 #: Characters of a text body ``invoke`` prints before truncating (``--full`` shows all).
 BODY_PREVIEW_CHARS = 2000
-_TEXT_MARKERS = ("text/", "json", "javascript", "xml", "svg", "yaml", "x-www-form-urlencoded")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -401,7 +402,7 @@ def invoke(
         door: FrontDoor | None = request.front_door
     elif event_path is not None:
         event = _read_event(event_path)
-        door = _door_for(event)
+        door = door_for_event(event)
     else:  # pragma: no cover - main always passes one
         raise ServeError("give an EVENT file or --path")
     target = load_target(spec, app_dir)
@@ -431,13 +432,13 @@ def invoke(
     except MalformedResponseError as error:
         print(f"response: malformed for {door.description}: {error}; AWS would answer 502")
         return 1
-    line = request.describe() if request is not None else _describe_event(event)
+    line = request.describe() if request is not None else describe_event(event)
     print(f"event: {door.description}, {line}")
     _print_response(response, raw, full=full)
     size = len(serialized.encode("utf-8"))
     limit = door.response_limit
     margin = limit - size
-    limit_name = "an ALB's" if limit == ALB_RESPONSE_LIMIT else "Lambda's"
+    limit_name = f"{door.source.limit_owner}'s"
     if margin >= 0:
         print(
             f"size: {size:,} bytes serialized; {limit_name} limit is {limit:,} bytes: "
@@ -466,33 +467,6 @@ def _read_event(event_path: str) -> dict[str, Any]:
     if not isinstance(event, dict):
         raise ServeError(f"{event_path} holds a JSON {type(event).__name__}; a Lambda event is an object")
     return event
-
-
-def _door_for(event: dict[str, Any]) -> FrontDoor | None:
-    """The front door that sends events like ``event``, for reading its response; None if not HTTP."""
-    context = event.get("requestContext")
-    if isinstance(context, dict) and "elb" in context:
-        return FrontDoor("alb", multi_value_headers="multiValueHeaders" in event)
-    if event.get("version") == "2.0":
-        domain = context.get("domainName", "") if isinstance(context, dict) else ""
-        return FrontDoor("url" if ".lambda-url." in str(domain) else "v2")
-    if "httpMethod" in event:
-        return FrontDoor("v1")
-    return None
-
-
-def _describe_event(event: dict[str, Any]) -> str:
-    context = event.get("requestContext") if isinstance(event.get("requestContext"), dict) else {}
-    assert isinstance(context, dict)
-    if event.get("version") == "2.0":
-        http = context.get("http") if isinstance(context.get("http"), dict) else {}
-        assert isinstance(http, dict)
-        method, path = http.get("method", "?"), event.get("rawPath", "?")
-    else:
-        method = event.get("httpMethod", "?")
-        path = context.get("path") if isinstance(context.get("path"), str) else event.get("path", "?")
-    query = event.get("rawQueryString") or ""
-    return f"{method} {path}{'?' + query if query else ''}"
 
 
 def _print_response(response: LocalResponse, raw: dict[str, Any], *, full: bool) -> None:
@@ -543,7 +517,7 @@ def _readable_body(response: LocalResponse) -> tuple[str | None, str]:
     except Exception:  # corrupt data: gzip's OSError/EOFError, zlib.error, brotli.error
         return None, ""
     content_type = (response.header("content-type") or "").lower()
-    if content_type and not any(marker in content_type for marker in _TEXT_MARKERS):
+    if content_type and not is_text(content_type):
         return None, how
     try:
         return data.decode("utf-8"), how

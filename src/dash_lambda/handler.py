@@ -27,9 +27,10 @@ from .encoding import negotiate
 from .errors import MalformedEventError, UnsupportedEventError
 from .http_cache import not_modified
 from .invocation import enter, leave
+from .lambda_context import LambdaContext, LocalContext
 from .limits import oversize, too_large_message
 from .responses import CompressionPolicy, Encoded, Headers, call_wsgi, encode_body
-from .sources import find_source
+from .sources import SOURCES, find_source
 from .sources.base import EventSource, HttpRequest, Response
 from .sources.non_http import describe_unsupported
 from .static_cache import StaticResponseCache, Visit, is_static_path
@@ -48,8 +49,11 @@ class LambdaHandler:
         app: dash.Dash | AppBuilder,
         settings: Settings,
         authorizers: Sequence[Authorizer] = (),
+        sources: Sequence[EventSource] = (),
     ) -> None:
         self.settings = settings
+        #: Tried in order: the caller's sources first, then the built-in ones.
+        self.sources: tuple[EventSource, ...] = (*sources, *SOURCES)
         self._policy = CompressionPolicy(enabled=settings.compress, min_size=settings.compress_min_bytes)
         self._apps = open_apps(app, max_apps=settings.max_apps)
         self._static = StaticResponseCache(settings.static_cache_bytes, self._policy)
@@ -97,7 +101,9 @@ class LambdaHandler:
             for event in events:
                 source = find_source(event)
                 assert source is not None
-                response = self._serve(source.parse(event), event, None)
+                request = source.parse(event)
+                request.prefix = prefix
+                response = self._serve(request, event, LocalContext(aws_request_id=PRIME_REQUEST_ID))
                 if response.get("statusCode") != 200:
                     logger.warning(
                         "dash_lambda: priming %s%s got %s",
@@ -107,7 +113,7 @@ class LambdaHandler:
                     )
                     return
 
-    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def __call__(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
             return self._answer(event, context)
         except UnsupportedEventError:
@@ -115,7 +121,9 @@ class LambdaHandler:
         except BaseException as error:
             return self._last_resort(event, context, error)
 
-    def _last_resort(self, event: dict[str, Any], context: Any, error: BaseException) -> dict[str, Any]:
+    def _last_resort(
+        self, event: dict[str, Any], context: LambdaContext, error: BaseException
+    ) -> dict[str, Any]:
         """Answer what escaped :meth:`_answer`, which is always a bug, met with crafted input or not.
 
         An HTTP event still gets a response in its source's shape (a 500
@@ -131,7 +139,7 @@ class LambdaHandler:
         """
         request_id = _request_id(event, context)
         try:
-            source = find_source(event)
+            source = find_source(event, self.sources)
             warmup = source is None and is_warmup(event)
         except Exception:
             source, warmup = None, False
@@ -151,7 +159,7 @@ class LambdaHandler:
             "got an event it could not even describe"
         ) from error
 
-    def _answer(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def _answer(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if not isinstance(event, dict):
             raise UnsupportedEventError(
                 f"dash_lambda handles HTTP events; it was invoked with a {type(event).__name__}"
@@ -160,7 +168,7 @@ class LambdaHandler:
             from .background.worker import run_job_event
 
             return run_job_event(event, context, self._apps.get)
-        source = find_source(event)
+        source = find_source(event, self.sources)
         if source is None:
             if is_warmup(event):
                 return {"warmed": self.warm()}
@@ -195,7 +203,7 @@ class LambdaHandler:
                 )
         return self._serve(request, event, context)
 
-    def _serve(self, request: HttpRequest, event: dict[str, Any], context: Any) -> Response:
+    def _serve(self, request: HttpRequest, event: dict[str, Any], context: LambdaContext) -> Response:
         source = request.source
         prefix = self.settings.prefix or request.prefix
         coding = (
@@ -269,7 +277,7 @@ class LambdaHandler:
         )
         if size is not None:
             message = too_large_message(
-                size, source.response_limit, _door(source.name), prefix.rstrip("/") + request.app_path
+                size, source.response_limit, source.limit_owner, prefix.rstrip("/") + request.app_path
             )
             logger.error("dash_lambda: %s", message)
             return source.json_response(event, 500, {"message": message})
@@ -288,6 +296,7 @@ def make_lambda_handler(
     health_path: str | None = "/health",
     basic_auth: str | None = None,
     authorizers: Sequence[Authorizer] = (),
+    sources: Sequence[EventSource] = (),
     prime: bool = True,
 ) -> LambdaHandler:
     """Wrap a Dash app, or a Dash app builder, in a Lambda handler for any HTTP front door.
@@ -324,6 +333,8 @@ def make_lambda_handler(
       answered with ``{"status":"ok"}`` without building Dash.
     * ``basic_auth`` (``DASH_LAMBDA_BASIC_AUTH``): ``"user:password"``.
     * ``authorizers``: callables that may refuse a request (see :class:`Refusal`).
+    * ``sources``: extra :class:`EventSource` instances for events no built-in
+      front door sends; tried before the built-in ones, which stay.
     * ``prime`` (``DASH_LAMBDA_PRIME``): after building an app at init (or,
       in app mode, for each of ``prefixes``), serve its index page, layout
       and dependencies a few times so the first user's request is a warm one.
@@ -339,7 +350,7 @@ def make_lambda_handler(
         basic_auth=basic_auth,
         prime=prime,
     )
-    handler = LambdaHandler(app, settings, authorizers)
+    handler = LambdaHandler(app, settings, authorizers, sources)
     if settings.prefixes:
         handler.warm()
         _register_before_snapshot(handler.warm)
@@ -361,61 +372,30 @@ _PRIME_ROUNDS = 3
 
 
 def priming_events(prefix: str) -> list[dict[str, Any]]:
-    """GETs of the index, the layout and the dependencies under ``prefix``, in both payload formats.
+    """GETs of the index, the layout and the dependencies, in both payload formats.
 
-    Sent through the whole handler with a browser's Accept-Encoding, they run
-    every code path a first page load runs (event parsing, apig-wsgi,
-    compression, encoding), so the first real request finds them warm.
+    Built by the front doors' own builders, with a browser's Accept-Encoding,
+    and sent through the whole handler (under ``prefix``, which the caller
+    sets on the parsed request), they run every code path a first page load
+    runs (event parsing, apig-wsgi, compression, encoding), so the first
+    real request finds them warm.
     """
-    base = prefix.rstrip("/")
-    headers = {"accept": "*/*", "accept-encoding": "gzip, deflate, br", "user-agent": PRIME_REQUEST_ID}
-    events: list[dict[str, Any]] = []
-    for path in ("/", "/_dash-layout", "/_dash-dependencies"):
-        proxy = path.lstrip("/")
-        resource = "/{proxy+}" if proxy else "/"
-        events.append(
-            {
-                "resource": resource,
-                "path": path,
-                "httpMethod": "GET",
-                "headers": headers,
-                "multiValueHeaders": {name: [value] for name, value in headers.items()},
-                "queryStringParameters": None,
-                "multiValueQueryStringParameters": None,
-                "pathParameters": {"proxy": proxy} if proxy else None,
-                "requestContext": {"path": base + path, "requestId": PRIME_REQUEST_ID, "stage": "prime"},
-                "body": None,
-                "isBase64Encoded": False,
-            }
-        )
-        events.append(
-            {
-                "version": "2.0",
-                "routeKey": f"ANY {resource}",
-                "rawPath": base + path,
-                "rawQueryString": "",
-                "headers": headers,
-                "pathParameters": {"proxy": proxy} if proxy else {},
-                "requestContext": {
-                    "http": {
-                        "method": "GET",
-                        "path": base + path,
-                        "protocol": "HTTP/1.1",
-                        "sourceIp": "127.0.0.1",
-                    },
-                    "requestId": PRIME_REQUEST_ID,
-                    "stage": "$default",
-                },
-                "isBase64Encoded": False,
-            }
-        )
-    return events
+    from .local.events import FrontDoor, LocalRequest, build_event  # the doors' builders, at init only
+
+    del prefix  # every door's event is at its root; the handler serves it under the prefix
+    headers = (("Accept", "*/*"), ("Accept-Encoding", "gzip, deflate, br"), ("User-Agent", PRIME_REQUEST_ID))
+    doors = (FrontDoor("v1"), FrontDoor("v2"))
+    return [
+        build_event(LocalRequest("GET", path, headers=headers), door, now=0, request_id=PRIME_REQUEST_ID)
+        for path in ("/", "/_dash-layout", "/_dash-dependencies")
+        for door in doors
+    ]
 
 
 def _internal_error(
     request: HttpRequest,
     event: dict[str, Any],
-    context: Any,
+    context: LambdaContext,
     culprit: str,
     *,
     watch: Watch | None = None,
@@ -450,7 +430,9 @@ def _error_page(source: EventSource, event: dict[str, Any], request_id: str) -> 
     )
 
 
-def _unreadable(source: EventSource, event: dict[str, Any], context: Any, error: Exception) -> Response:
+def _unreadable(
+    source: EventSource, event: dict[str, Any], context: LambdaContext, error: Exception
+) -> Response:
     """A 400 for an event whose parsing failed otherwise than with MalformedEventError.
 
     Parsing reads nothing but the event, so the event is at fault (a lone
@@ -478,6 +460,3 @@ def _name(error: BaseException | None) -> str:
     text = text.encode("utf-8", "backslashreplace").decode("utf-8")  # no lone surrogate reaches the log
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
-
-def _door(source_name: str) -> str:
-    return "an ALB" if source_name == "alb" else "Lambda (synchronous invoke)"

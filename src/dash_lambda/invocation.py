@@ -11,6 +11,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from .errors import DashLambdaError
+from .lambda_context import LambdaContext
 
 
 class OutsideInvocationError(DashLambdaError, RuntimeError):
@@ -18,7 +19,7 @@ class OutsideInvocationError(DashLambdaError, RuntimeError):
 
 
 #: (event, context) of the request being served.
-Invocation = tuple[dict[str, Any], Any]
+Invocation = tuple[dict[str, Any], LambdaContext]
 
 _current: ContextVar[Invocation | None] = ContextVar("dash_lambda_invocation", default=None)
 
@@ -32,7 +33,7 @@ def current_event() -> dict[str, Any]:
     return _get()[0]
 
 
-def current_context() -> Any:
+def current_context() -> LambdaContext:
     """Return the Lambda context object of the request being served.
 
     It has ``aws_request_id``, ``get_remaining_time_in_millis()`` and the
@@ -51,7 +52,7 @@ def _get() -> Invocation:
     return invocation
 
 
-def enter(event: dict[str, Any], context: Any) -> Any:
+def enter(event: dict[str, Any], context: LambdaContext) -> Any:
     """Make ``event`` and ``context`` current; returns the token for :func:`leave`."""
     return _current.set((event, context))
 

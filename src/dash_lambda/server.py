@@ -3,7 +3,7 @@
 ``sam local start-api`` needs Docker and sends an event shape API Gateway
 never sends (aws-sam-cli #1483).  This server needs neither: each browser
 request becomes the event the chosen front door would send
-(:mod:`dash_lambda.local_events`), goes through the very ``LambdaHandler``
+(:mod:`dash_lambda.local.events`), goes through the very ``LambdaHandler``
 Lambda will run, and the proxy response is turned back into HTTP the way the
 front door would (base64 decoded, ``cookies`` and ``multiValueHeaders``
 restored, malformed and oversized responses answered with AWS's 502).
@@ -38,7 +38,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server, run_simple
 from werkzeug.wrappers import Request, Response
 
 from .background.invokers import ThreadInvoker, set_default_invoker
-from .local_events import (
+from .local.events import (
     LAMBDA_REQUEST_LIMIT,
     FrontDoor,
     LocalContext,
@@ -109,9 +109,10 @@ class LocalGateway:
         response, note = self.invoke(request)
         environ[_NOTE_KEY] = note
         headers = list(response.headers)
-        if self.front_door.payload == "v1" and response.header("content-type") is None:
+        default_type = self.front_door.source.default_content_type
+        if default_type is not None and response.header("content-type") is None:
             # A REST API labels a response without Content-Type as JSON.
-            headers.append(("Content-Type", "application/json"))
+            headers.append(("Content-Type", default_type))
         wsgi_response = _PassThroughResponse(response.body, response.status, headers)
         result: Iterable[bytes] = wsgi_response(environ, start_response)
         return result
@@ -133,7 +134,7 @@ class LocalGateway:
                     request.method,
                     request.path,
                     door.url_prefix,
-                    "API Gateway" if door.payload in ("v1", "v2") else "AWS",
+                    door.source.gateway,
                     outside.response.status,
                     where,
                 )
@@ -169,7 +170,7 @@ class LocalGateway:
             )
             return _aws_error(502, "Internal server error"), "handler raised"
         timeout = self.gateway_timeout_s
-        if timeout is not None and elapsed > timeout and door.payload in ("v1", "v2"):
+        if timeout is not None and elapsed > timeout and door.source.gateway_timeout:
             logger.warning(
                 "dash-lambda: %s %s took %.1f s; API Gateway gave up after %.0f s and answered 504",
                 request.method,
@@ -178,7 +179,7 @@ class LocalGateway:
                 timeout,
             )
             return _aws_error(504, "Endpoint request timed out"), "gateway timeout"
-        if elapsed > API_GATEWAY_TIMEOUT_S and door.payload in ("v1", "v2"):
+        if elapsed > API_GATEWAY_TIMEOUT_S and door.source.gateway_timeout:
             logger.warning(
                 "dash-lambda: %s %s took %.1f s; API Gateway gives up after %.0f s and answers 504",
                 request.method,
@@ -221,8 +222,8 @@ class LocalGateway:
             )
             return _aws_error(502, "Internal server error"), "malformed response"
         request_id = event.get("requestContext", {}).get("requestId")
-        if request_id and door.payload in ("v1", "v2"):
-            header = "x-amzn-RequestId" if door.payload == "v1" else "apigw-requestid"
+        header = door.source.request_id_header
+        if request_id and header is not None:
             response = LocalResponse(
                 response.status, (*response.headers, (header, request_id)), response.body
             )
@@ -294,9 +295,7 @@ def _aws_error(status: int, message: str) -> LocalResponse:
 
 
 def _door_short(door: FrontDoor) -> str:
-    return {"v1": "API Gateway", "v2": "API Gateway", "url": "the Function URL", "alb": "the ALB"}[
-        door.payload
-    ]
+    return door.source.gateway
 
 
 def _human_size(size: int) -> str:

@@ -14,9 +14,10 @@ import logging
 import os
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
+
+from ..lambda_context import LambdaContext, LocalContext
 
 logger = logging.getLogger("dash_lambda")
 
@@ -99,11 +100,13 @@ class ThreadInvoker:
         handler: Handler,
         *,
         timeout_seconds: float = 900.0,
-        context_factory: Callable[[], Any] | None = None,
+        context_factory: Callable[[], LambdaContext] | None = None,
     ) -> None:
         self.handler = handler
         self.timeout_seconds = timeout_seconds
-        self.context_factory = context_factory or (lambda: ThreadContext(self.timeout_seconds))
+        self.context_factory = context_factory or (
+            lambda: LocalContext(timeout_seconds=self.timeout_seconds)
+        )
         self.threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
@@ -130,22 +133,6 @@ class ThreadInvoker:
                 "dash_lambda: the job invocation failed (request id %s)",
                 getattr(context, "aws_request_id", "?"),
             )
-
-
-class ThreadContext:
-    """The context of a thread-run job: a request id and a countdown to its timeout."""
-
-    function_name = "dash-lambda-local"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:dash-lambda-local"
-
-    def __init__(self, timeout_seconds: float) -> None:
-        self.aws_request_id = str(uuid.uuid4())
-        self._deadline = time.monotonic() + timeout_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 _default: Invoker | None = None

@@ -13,11 +13,12 @@ import logging
 from collections.abc import Mapping
 from functools import lru_cache
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apig_wsgi import get_environ_v1
 
 from ..prefix import ROOT, wsgi_safe
+from . import emulation as aws
 from .base import (
     Event,
     EventSource,
@@ -35,6 +36,11 @@ from .base import (
     without_null_multi_maps,
 )
 
+if TYPE_CHECKING:
+    from ..lambda_context import LambdaContext
+    from ..local.events import FrontDoor
+    from .emulation import LocalRequest, LocalResponse
+
 logger = logging.getLogger("dash_lambda")
 
 #: ALB rejects Lambda responses over 1 MB; counted in decimal to stay on the safe side.
@@ -45,7 +51,10 @@ class AlbSource(EventSource):
     """ALB target group events, with or without multi-value headers."""
 
     name = "alb"
+    title = "ALB target group"
     response_limit = ALB_RESPONSE_LIMIT
+    limit_owner = "an ALB"
+    gateway = "the ALB"
 
     def matches(self, event: Mapping[str, Any]) -> bool:
         context = event.get("requestContext")
@@ -79,12 +88,16 @@ class AlbSource(EventSource):
             query=query,
             wsgi_event=wsgi_event if safe_path is path else {**wsgi_event, "path": safe_path},
             headers=headers,
+            event=event,
         )
 
-    def make_environ(self, request: HttpRequest, context: Any) -> dict[str, Any]:
+    def make_environ(self, request: HttpRequest, context: LambdaContext) -> dict[str, Any]:
         environ: dict[str, Any] = get_environ_v1(request.wsgi_event, context, encode_query_params=False)
         environ["REMOTE_ADDR"] = _client_address(request.header("x-forwarded-for"))
         return environ
+
+    def client_address(self, request: HttpRequest) -> str:
+        return _client_address(request.header("x-forwarded-for"))
 
     def make_response(
         self,
@@ -116,6 +129,68 @@ class AlbSource(EventSource):
                 joined.update(zip(names, cookies, strict=False))
             response["headers"] = joined
         return response
+
+    def local_domain(self, door: FrontDoor) -> str:
+        return f"{door.api_id}.{door.region}.elb.amazonaws.com"
+
+    def local_settings(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        return {"multi_value_headers": "multiValueHeaders" in event}
+
+    def local_event(
+        self, request: LocalRequest, door: FrontDoor, route: str, now: float, request_id: str | None
+    ) -> Event:
+        """Lower-case headers, query *undecoded*, single- or multi-value as the target group is set."""
+        del route, now, request_id  # an ALB event names neither
+        arn = (
+            f"arn:aws:elasticloadbalancing:{door.region}:{door.account_id}:"
+            "targetgroup/dash-lambda-local/0123456789abcdef"
+        )
+        event: dict[str, Any] = {
+            "requestContext": {"elb": {"targetGroupArn": arn}},
+            "httpMethod": request.method,
+            "path": request.path,
+        }
+        headers = aws.forwarded_headers(request, lower=True)
+        single_headers, multi_headers = aws.single_and_multi(headers, fold_case=True)
+        single_query, multi_query = aws.single_and_multi(aws.parse_query(request.query_string, decode=False))
+        if door.multi_value_headers:
+            event["multiValueQueryStringParameters"] = multi_query
+            event["multiValueHeaders"] = multi_headers
+        else:
+            event["queryStringParameters"] = single_query
+            event["headers"] = single_headers
+        body, encoded = aws.body_field(request, base64_always=False)
+        event["body"] = body or ""
+        event["isBase64Encoded"] = encoded
+        return event
+
+    def local_response(self, response: object, door: FrontDoor) -> LocalResponse:
+        """The response must use the header form the target group is set to."""
+        proxy = aws.proxy_object(response)
+        aws.check_keys(proxy, _RESPONSE_KEYS, self.title)
+        status = aws.check_status(proxy)
+        single = aws.header_map(proxy.get("headers"), "headers")
+        multi = aws.multi_header_map(proxy.get("multiValueHeaders"), "multiValueHeaders")
+        if door.multi_value_headers and single and not multi:
+            raise aws.MalformedResponseError(
+                "the ALB target group has multi-value headers on, so the response must use "
+                "multiValueHeaders; it used headers"
+            )
+        if not door.multi_value_headers and multi and not single:
+            raise aws.MalformedResponseError(
+                "the ALB target group has multi-value headers off, so the response must use "
+                "headers; it used multiValueHeaders"
+            )
+        if door.multi_value_headers:
+            headers = [(name, value) for name, values in multi.items() for value in values]
+        else:
+            headers = list(single.items())
+        return aws.http_response(proxy, status, headers)
+
+
+_RESPONSE_KEYS = frozenset(
+    {"statusCode", "statusDescription", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
+)
 
 
 def _client_address(forwarded: str | None) -> str:

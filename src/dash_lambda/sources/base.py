@@ -16,9 +16,14 @@ from abc import ABC, abstractmethod
 from base64 import b64decode
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import MalformedEventError
+
+if TYPE_CHECKING:
+    from ..lambda_context import LambdaContext
+    from ..local.events import FrontDoor
+    from .emulation import LocalRequest, LocalResponse
 
 Event = dict[str, Any]
 Response = dict[str, Any]
@@ -28,11 +33,16 @@ LAMBDA_RESPONSE_LIMIT = 6_291_556
 
 
 class HttpRequest:
-    """What the adapter needs to know about one HTTP event."""
+    """What the adapter needs to know about one HTTP event; an event source's ``parse`` makes it.
+
+    Authorizers see it as a :class:`~dash_lambda.Request`: method, path,
+    prefix, query, headers, client address and the event.
+    """
 
     __slots__ = (
         "_lowered",
         "app_path",
+        "event",
         "headers",
         "method",
         "prefix",
@@ -53,8 +63,11 @@ class HttpRequest:
         wsgi_event: Event,
         headers: Mapping[str, str],
         slash_redirect: str | None = None,
+        event: Event | None = None,
     ) -> None:
         self.source = source
+        #: The event as it arrived (``wsgi_event`` when not given).
+        self.event = wsgi_event if event is None else event
         #: External prefix the browser sees, e.g. ``/Prod/`` or ``/``.
         self.prefix = prefix
         #: Path the Dash app routes on, without the prefix.
@@ -82,6 +95,16 @@ class HttpRequest:
             return value
         return self.lower_case_headers().get(name)
 
+    @property
+    def path(self) -> str:
+        """The path the app routes on (``/_dash-layout``), without the prefix."""
+        return self.app_path
+
+    @property
+    def client_address(self) -> str:
+        """The address that connected to the front door, as the front door saw it."""
+        return self.source.client_address(self)
+
     def lower_case_headers(self) -> Mapping[str, str]:
         """Every header by its lower-case name, folded once per request."""
         lowered = self._lowered
@@ -94,12 +117,37 @@ Headers = Iterable[tuple[str, str]]
 
 
 class EventSource(ABC):
-    """One kind of HTTP event: REST API, payload 2.0 or ALB."""
+    r"""One kind of HTTP event: one front door (REST API, HTTP API, Function URL, ALB, or yours).
+
+    The handler asks each source in turn whether an event :meth:`matches`,
+    then :meth:`parse`\ s it into an :class:`HttpRequest`, builds the WSGI
+    environ with :meth:`make_environ` and shapes every answer with
+    :meth:`make_response`.  Those four are all a custom source must write
+    (see "Custom event sources" in the README); the rest have defaults.
+
+    The ``local_*`` methods let ``dash-lambda serve``, ``invoke`` and the
+    tests play the front door: build its event from a plain HTTP request and
+    read its response back.  A source without them works on Lambda only.
+    """
 
     #: Short name used in logs, cache keys and the local server's ``--payload``.
     name: str
+    #: The front door's name for people, e.g. ``REST API (payload 1.0)``.
+    title: str = "a custom event source"
     #: Largest serialized response the front door accepts, in bytes.
     response_limit: int = LAMBDA_RESPONSE_LIMIT
+    #: Who refuses a response over the limit: ``"Lambda"`` or ``"an ALB"``.
+    limit_owner: str = "Lambda"
+    #: What answers in the function's place, in the local loop's messages.
+    gateway: str = "AWS"
+    #: Whether URLs can carry a stage or a base-path mapping (API Gateway).
+    has_prefix: bool = False
+    #: Whether API Gateway's 29-second integration timeout applies.
+    gateway_timeout: bool = False
+    #: The header API Gateway adds with ``requestContext.requestId``, if any.
+    request_id_header: str | None = None
+    #: What the front door labels a response without ``Content-Type`` as.
+    default_content_type: str | None = None
 
     @abstractmethod
     def matches(self, event: Mapping[str, Any]) -> bool:
@@ -110,7 +158,7 @@ class EventSource(ABC):
         """Validate ``event`` and describe it; raise MalformedEventError if broken."""
 
     @abstractmethod
-    def make_environ(self, request: HttpRequest, context: Any) -> dict[str, Any]:
+    def make_environ(self, request: HttpRequest, context: LambdaContext) -> dict[str, Any]:
         """The WSGI environ for a parsed request (built by apig-wsgi)."""
 
     @abstractmethod
@@ -127,6 +175,45 @@ class EventSource(ABC):
         ``headers`` may repeat a name (``Set-Cookie`` above all); each source
         keeps the repeats in the form its front door understands.
         """
+
+    def client_address(self, request: HttpRequest) -> str:
+        """The address that connected to the front door (``REMOTE_ADDR``)."""
+        del request
+        return "127.0.0.1"
+
+    # ---------------------------------------------------------------- local loop
+
+    def local_event(
+        self, request: LocalRequest, door: FrontDoor, route: str, now: float, request_id: str | None
+    ) -> Event:
+        """The event this front door sends for ``request`` (``route``: its path behind the prefix)."""
+        raise NotImplementedError(f"the {self.name} source cannot build events from HTTP requests")
+
+    def local_response(self, response: object, door: FrontDoor) -> LocalResponse:
+        """What this front door sends the browser for the handler's ``response``.
+
+        Raises :class:`~dash_lambda.sources.emulation.MalformedResponseError`
+        where the front door would answer 502.
+        """
+        raise NotImplementedError(f"the {self.name} source cannot read responses back into HTTP")
+
+    def local_domain(self, door: FrontDoor) -> str:
+        """The host name this front door has on AWS (reported in ``requestContext``)."""
+        return f"{door.api_id}.execute-api.{door.region}.amazonaws.com"
+
+    def local_stage(self, door: FrontDoor) -> str:
+        """What ``requestContext.stage`` says."""
+        return door.stage or "$default"
+
+    def local_outside_status(self, door: FrontDoor) -> int:
+        """AWS's status for a path outside the stage or base path (no invocation)."""
+        del door
+        return 403
+
+    def local_settings(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """The :class:`~dash_lambda.local.events.FrontDoor` settings an event of this door reveals."""
+        del event
+        return {}
 
     def text_response(
         self, event: Mapping[str, Any], status: int, headers: Mapping[str, str], body: str

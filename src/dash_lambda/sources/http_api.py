@@ -8,9 +8,11 @@ mapping key, which only a ``{proxy+}`` route can reveal.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from apig_wsgi import get_environ_v2
 
@@ -26,6 +28,7 @@ from ..prefix import (
     split_by_stage,
     split_external_path,
 )
+from . import emulation as aws
 from .base import (
     Event,
     EventSource,
@@ -42,16 +45,32 @@ from .base import (
 )
 from .non_http import is_proxy_lookalike
 
+if TYPE_CHECKING:
+    from ..lambda_context import LambdaContext
+    from ..local.events import FrontDoor
+    from .emulation import LocalRequest, LocalResponse
+
 _HTTP_DEFAULTS = {"protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"}
 
 
 class PayloadV2Source(EventSource):
-    """HTTP API and Function URL events (payload 2.0)."""
+    """HTTP API events (payload 2.0); :class:`~.function_url.FunctionUrlSource` extends it."""
 
     name = "v2"
+    title = "HTTP API (payload 2.0)"
+    gateway = "API Gateway"
+    has_prefix = True
+    gateway_timeout = True
+    request_id_header: str | None = "apigw-requestid"
+    #: Function URLs: no stages, no routes, and ``rawPath`` stays percent-encoded.
+    function_url = False
 
     def matches(self, event: Mapping[str, Any]) -> bool:
-        return event.get("version") == "2.0" and not is_proxy_lookalike(event)
+        return (
+            event.get("version") == "2.0"
+            and _is_function_url(event.get("requestContext")) is self.function_url
+            and not is_proxy_lookalike(event)
+        )
 
     def parse(self, event: Event) -> HttpRequest:
         context = require(event, "requestContext", dict, "event")
@@ -73,7 +92,7 @@ class PayloadV2Source(EventSource):
             text_or_none(context.get("stage")),
             app_path_from_proxy(path_parameters.get("proxy"), event.get("routeKey")),
             # HTTP APIs decode the path; Function URLs (no routes, no stages) keep it encoded.
-            not _is_function_url(context),
+            not self.function_url,
         )
         # apig-wsgi reads these keys unconditionally; console and hand-written
         # test events often leave them out.  Copy the event only to fill them.
@@ -102,9 +121,10 @@ class PayloadV2Source(EventSource):
             wsgi_event={**event, **fixes} if fixes else event,
             headers=headers,
             slash_redirect=query_suffix(raw_query) if split.bare else None,
+            event=event,
         )
 
-    def make_environ(self, request: HttpRequest, context: Any) -> dict[str, Any]:
+    def make_environ(self, request: HttpRequest, context: LambdaContext) -> dict[str, Any]:
         environ: dict[str, Any] = get_environ_v2(request.wsgi_event, context)
         environ["SCRIPT_NAME"] = script_name(request.prefix)
         return environ
@@ -125,6 +145,88 @@ class PayloadV2Source(EventSource):
             "body": body,
             "isBase64Encoded": is_base64,
         }
+
+    def client_address(self, request: HttpRequest) -> str:
+        http = request.wsgi_event["requestContext"]["http"]
+        address = http.get("sourceIp")
+        return address if isinstance(address, str) and address else "127.0.0.1"
+
+    def local_outside_status(self, door: FrontDoor) -> int:
+        return 403 if door.base_path is not None else 404
+
+    def local_event(
+        self, request: LocalRequest, door: FrontDoor, route: str, now: float, request_id: str | None
+    ) -> Event:
+        """Lower-case headers, repeats comma-joined; cookies apart; keys with nothing to say omitted."""
+        cookies: list[str] = []
+        headers: dict[str, str] = {}
+        for name, value in aws.forwarded_headers(request, lower=True):
+            if name == "cookie":
+                cookies.extend(part.strip() for part in value.split(";") if part.strip())
+            elif name in headers:
+                headers[name] = f"{headers[name]},{value}"
+            else:
+                headers[name] = value
+        # HTTP APIs hand over the path decoded; Function URLs keep the encoding.
+        raw_path = request.path if self.function_url else unquote(request.path)
+        # Our template routes ``/`` and ``/{proxy+}``; a Function URL has no routes.
+        route_key = "$default" if self.function_url else ("ANY /" if route == "/" else "ANY /{proxy+}")
+        event: dict[str, Any] = {
+            "version": "2.0",
+            "routeKey": route_key,
+            "rawPath": raw_path,
+            "rawQueryString": request.query_string,
+        }
+        if cookies:
+            event["cookies"] = cookies
+        event["headers"] = headers
+        query: dict[str, str] = {}
+        for name, value in aws.parse_query(request.query_string, decode=True):
+            query[name] = f"{query[name]},{value}" if name in query else value
+        if query:
+            event["queryStringParameters"] = query
+        domain = self.local_domain(door)
+        event["requestContext"] = {
+            "accountId": "anonymous" if self.function_url else door.account_id,
+            "apiId": door.api_id,
+            "domainName": domain,
+            "domainPrefix": domain.split(".", 1)[0],
+            "http": {
+                "method": request.method,
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": request.client_addr,
+                "userAgent": request.header("user-agent") or "",
+            },
+            "requestId": request_id or aws.short_id(),
+            "routeKey": route_key,
+            "stage": self.local_stage(door),
+            "time": aws.clf_time(now),
+            "timeEpoch": int(now * 1000),
+        }
+        body, encoded = aws.body_field(request, base64_always=False)
+        if body is not None:
+            event["body"] = body
+        if not self.function_url and route != "/":
+            event["pathParameters"] = {"proxy": unquote(route[1:])}
+        event["isBase64Encoded"] = encoded
+        return event
+
+    def local_response(self, response: object, door: FrontDoor) -> LocalResponse:
+        """Any return value without ``statusCode`` is a ``200`` JSON response; cookies become Set-Cookie."""
+        if not (isinstance(response, dict) and "statusCode" in response):
+            body = json.dumps(response).encode("utf-8")
+            return aws.LocalResponse(200, (("Content-Type", "application/json"),), body)
+        status = aws.check_status(response)
+        headers = list(aws.header_map(response.get("headers"), "headers").items())
+        aws.multi_header_map(response.get("multiValueHeaders"), "multiValueHeaders")
+        cookies = response.get("cookies", [])
+        if cookies is None:
+            cookies = []
+        if not isinstance(cookies, list) or not all(isinstance(c, str) for c in cookies):
+            raise aws.MalformedResponseError("cookies must be a list of strings")
+        headers += [("Set-Cookie", cookie) for cookie in cookies]
+        return aws.http_response(response, status, headers)
 
 
 @lru_cache(maxsize=1024)
@@ -149,6 +251,6 @@ def _split(raw_path: str, stage: str | None, app_path: str | None, decoded: bool
     return head, rest or ROOT, bool(head) and not rest
 
 
-def _is_function_url(context: Mapping[str, Any]) -> bool:
-    domain = context.get("domainName")
+def _is_function_url(context: object) -> bool:
+    domain = context.get("domainName") if isinstance(context, dict) else None
     return isinstance(domain, str) and ".lambda-url." in domain

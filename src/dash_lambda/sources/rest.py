@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
-from urllib.parse import quote, urlencode
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote, urlencode
 
 from apig_wsgi import get_environ_v1
 
@@ -29,6 +29,7 @@ from ..prefix import (
     split_external_path,
     wsgi_safe,
 )
+from . import emulation as aws
 from .base import (
     Event,
     EventSource,
@@ -47,11 +48,24 @@ from .base import (
 )
 from .non_http import is_proxy_lookalike
 
+if TYPE_CHECKING:
+    from ..lambda_context import LambdaContext
+    from ..local.events import FrontDoor
+    from .emulation import LocalRequest, LocalResponse
+
+_RESPONSE_KEYS = frozenset({"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"})
+
 
 class RestApiSource(EventSource):
     """API Gateway REST API proxy integration (payload 1.0)."""
 
     name = "v1"
+    title = "REST API (payload 1.0)"
+    gateway = "API Gateway"
+    has_prefix = True
+    gateway_timeout = True
+    request_id_header = "x-amzn-RequestId"
+    default_content_type = "application/json"
 
     def matches(self, event: Mapping[str, Any]) -> bool:
         context = event.get("requestContext")
@@ -98,15 +112,19 @@ class RestApiSource(EventSource):
             wsgi_event=wsgi_event,
             headers=headers,
             slash_redirect=_query_string(event) if split.bare else None,
+            event=event,
         )
 
-    def make_environ(self, request: HttpRequest, context: Any) -> dict[str, Any]:
+    def make_environ(self, request: HttpRequest, context: LambdaContext) -> dict[str, Any]:
         event = request.wsgi_event
         environ: dict[str, Any] = get_environ_v1(event, context, encode_query_params=True)
         environ["SCRIPT_NAME"] = script_name(request.prefix)
         # apig-wsgi takes X-Forwarded-For's first entry, which the client writes.
         environ["REMOTE_ADDR"] = _source_ip(event.get("requestContext"))
         return environ
+
+    def client_address(self, request: HttpRequest) -> str:
+        return _source_ip(request.event.get("requestContext"))
 
     def make_response(
         self,
@@ -124,6 +142,91 @@ class RestApiSource(EventSource):
             "body": body,
             "isBase64Encoded": is_base64,
         }
+
+    def local_stage(self, door: FrontDoor) -> str:
+        return door.stage or "Prod"  # a custom domain maps to a stage too
+
+    def local_domain(self, door: FrontDoor) -> str:
+        if door.base_path is not None:
+            return "dash.example.com"
+        return super().local_domain(door)
+
+    def local_event(
+        self, request: LocalRequest, door: FrontDoor, route: str, now: float, request_id: str | None
+    ) -> Event:
+        """Headers twice (last value, every value), query decoded, both paths encoded.
+
+        With a stage URL the stage is not in ``path``; with a base-path
+        mapping the base path is in both paths.  With ``BinaryMediaTypes:
+        "*/*"`` every body arrives base64-encoded.
+        """
+        single, multi = aws.single_and_multi(aws.forwarded_headers(request, lower=False), fold_case=True)
+        query_single, query_multi = aws.single_and_multi(aws.parse_query(request.query_string, decode=True))
+        is_root = route == "/"
+        resource = "/" if is_root else "/{proxy+}"
+        body, encoded = aws.body_field(request, base64_always=door.binary_media_types)
+        domain = self.local_domain(door)
+        return {
+            "resource": resource,
+            "path": route if door.stage else request.path,
+            "httpMethod": request.method,
+            "headers": single,
+            "multiValueHeaders": multi,
+            "queryStringParameters": query_single or None,
+            "multiValueQueryStringParameters": query_multi or None,
+            "pathParameters": None if is_root else {"proxy": unquote(route[1:])},
+            "stageVariables": None,
+            "requestContext": {
+                "accountId": door.account_id,
+                "apiId": door.api_id,
+                "domainName": domain,
+                "domainPrefix": domain.split(".", 1)[0],
+                "extendedRequestId": aws.short_id(),
+                "httpMethod": request.method,
+                "identity": _identity(request),
+                "path": request.path,
+                "protocol": "HTTP/1.1",
+                "requestId": aws.request_id(request_id),
+                "requestTime": aws.clf_time(now),
+                "requestTimeEpoch": int(now * 1000),
+                "resourceId": "local1",
+                "resourcePath": resource,
+                "stage": self.local_stage(door),
+            },
+            "body": body,
+            "isBase64Encoded": encoded,
+        }
+
+    def local_response(self, response: object, door: FrontDoor) -> LocalResponse:
+        """API Gateway merges both header maps; for a name in both, ``multiValueHeaders`` wins."""
+        proxy = aws.proxy_object(response)
+        aws.check_keys(proxy, _RESPONSE_KEYS, self.title)
+        status = aws.check_status(proxy)
+        single = aws.header_map(proxy.get("headers"), "headers")
+        multi = aws.multi_header_map(proxy.get("multiValueHeaders"), "multiValueHeaders")
+        multi_names = {name.lower() for name in multi}
+        headers = [(n, v) for n, v in single.items() if n.lower() not in multi_names]
+        headers += [(name, value) for name, values in multi.items() for value in values]
+        return aws.http_response(proxy, status, headers)
+
+
+def _identity(request: LocalRequest) -> dict[str, str | None]:
+    identity: dict[str, str | None] = dict.fromkeys(
+        (
+            "accessKey",
+            "accountId",
+            "caller",
+            "cognitoAuthenticationProvider",
+            "cognitoAuthenticationType",
+            "cognitoIdentityId",
+            "cognitoIdentityPoolId",
+        )
+    )
+    identity["sourceIp"] = request.client_addr
+    identity["user"] = None
+    identity["userAgent"] = request.header("user-agent")
+    identity["userArn"] = None
+    return identity
 
 
 @lru_cache(maxsize=1024)

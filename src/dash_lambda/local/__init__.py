@@ -1,0 +1,1 @@
+"""The development loop: local server, ``invoke`` and AWS front-door emulation."""
