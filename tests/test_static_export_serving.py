@@ -19,8 +19,8 @@ from apps import gated_apps, sample_app
 from lambda_events import FakeContext, decode, event_for
 from test_static_cache import PLOTLY_JS, assert_refused, get, page_files, protected, session_cookie
 
-from dash_lambda import make_lambda_handler
 from dash_lambda import export as export_module
+from dash_lambda import make_lambda_handler
 from dash_lambda.export import export_static
 from dash_lambda.static_files import StaticFiles, StaticFilesError, is_fingerprinted
 
@@ -157,7 +157,9 @@ def test_a_stale_export_yields_the_apps_bytes_and_one_warning(
 
 
 @pytest.mark.parametrize("door", ["rest-stage-url", "function-url", "alb-multi-value"])
-def test_anonymous_clients_never_get_an_exported_file_basic_auth_protects(door: str, export_dir: Path) -> None:
+def test_anonymous_clients_never_get_an_exported_file_basic_auth_protects(
+    door: str, export_dir: Path
+) -> None:
     builder = gated_apps.basic_auth(public_bundles=True)
     authorized = {"headers": {"Authorization": gated_apps.AUTHORIZATION}}
     files = protected(make_lambda_handler(builder, static_dir=export_dir), door, authorized)

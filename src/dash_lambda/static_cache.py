@@ -68,8 +68,8 @@ import logging
 import sys
 import threading
 import time
-from collections import OrderedDict
 from base64 import b64encode
+from collections import OrderedDict
 from collections.abc import Hashable, Mapping
 from typing import Any
 
@@ -289,16 +289,21 @@ class _Memo:
         encoded = bodies.encoded.get(coding)
         files = self._cache.files
         exported = bodies.exported
-        if encoded is None and coding is not None and exported is not None and files is not None:
-            if coding in exported.encodings:
-                try:
-                    data = files.read(exported, coding)
-                except OSError:
-                    return None  # compressed here instead
-                encoded = Encoded(b64encode(data).decode("ascii"), True, len(data), coding)
-                if coding not in bodies.encoded:
-                    bodies.encoded[coding] = encoded
-                    self._cache._grew(bodies, encoded, exported=True)
+        if (
+            encoded is None
+            and coding is not None
+            and exported is not None
+            and files is not None
+            and coding in exported.encodings
+        ):
+            try:
+                data = files.read(exported, coding)
+            except OSError:
+                return None  # compressed here instead
+            encoded = Encoded(b64encode(data).decode("ascii"), True, len(data), coding)
+            if coding not in bodies.encoded:
+                bodies.encoded[coding] = encoded
+                self._cache._grew(bodies, encoded, exported=True)
         return encoded
 
     def put(self, encoded: Encoded) -> None:
