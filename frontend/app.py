@@ -4,10 +4,21 @@ dash_lambda reads its settings from the environment variables the template
 sets (``DASH_LAMBDA_PREFIXES`` and friends) and, with prefixes given, builds
 the Dash app(s) here, during Lambda's init phase, rather than on the first
 request.
+
+The Makefile puts the app's static files, precompressed at build time
+(``dash-lambda export-static``), next to this module as ``static-files/``;
+when they are there the handler sends those bytes instead of compressing
+at run time (``DASH_LAMBDA_STATIC_DIR=off`` turns that off).
 """
+
+from pathlib import Path
 
 from dash_app import build_app
 
 from dash_lambda import make_lambda_handler
 
-lambda_handler = make_lambda_handler(build_app)
+STATIC_FILES = Path(__file__).resolve().with_name("static-files")
+
+lambda_handler = make_lambda_handler(
+    build_app, static_dir=STATIC_FILES if (STATIC_FILES / "manifest.json").is_file() else None
+)

@@ -22,6 +22,7 @@ ENV_STATIC_CACHE_MB = "DASH_LAMBDA_STATIC_CACHE_MB"
 ENV_HEALTH_PATH = "DASH_LAMBDA_HEALTH_PATH"
 ENV_BASIC_AUTH = "DASH_LAMBDA_BASIC_AUTH"
 ENV_PRIME = "DASH_LAMBDA_PRIME"
+ENV_STATIC_DIR = "DASH_LAMBDA_STATIC_DIR"
 
 _FALSE = {"0", "false", "no", "off"}
 _TRUE = {"1", "true", "yes", "on"}
@@ -46,6 +47,7 @@ class Settings:
         "prefixes",
         "prime",
         "static_cache_bytes",
+        "static_dir",
     )
 
     def __init__(
@@ -60,6 +62,7 @@ class Settings:
         health_path: str | None,
         basic_auth: str | None,
         prime: bool,
+        static_dir: str | None = None,
     ) -> None:
         self.prefix = prefix
         self.prefixes = prefixes
@@ -70,6 +73,7 @@ class Settings:
         self.health_path = health_path
         self.basic_auth = basic_auth
         self.prime = prime
+        self.static_dir = static_dir
 
     def __repr__(self) -> str:
         shown = {name: getattr(self, name) for name in self.__slots__ if name != "basic_auth"}
@@ -87,6 +91,7 @@ def resolve(
     health_path: str | None,
     basic_auth: str | None,
     prime: bool,
+    static_dir: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Merge keyword arguments with the environment (which wins when set)."""
@@ -103,6 +108,9 @@ def resolve(
     health = get(ENV_HEALTH_PATH)
     if health is not None:
         health_path = None if health.lower() in _FALSE else health
+    raw_static_dir = get(ENV_STATIC_DIR)
+    if raw_static_dir is not None:
+        static_dir = None if raw_static_dir.lower() in _FALSE else raw_static_dir
     return Settings(
         prefix=None if prefix is None else normalize_prefix(prefix),
         prefixes=tuple(dict.fromkeys(normalize_prefix(p.strip()) for p in prefixes)),
@@ -117,6 +125,7 @@ def resolve(
         health_path=None if not health_path else "/" + health_path.strip("/"),
         basic_auth=get(ENV_BASIC_AUTH) or basic_auth,
         prime=_bool(get(ENV_PRIME), prime, ENV_PRIME),
+        static_dir=None if static_dir is None else os.fspath(static_dir),
     )
 
 

@@ -10,6 +10,7 @@ source's shape; only a non-HTTP event raises.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -34,6 +35,7 @@ from .sources import SOURCES, find_source
 from .sources.base import EventSource, HttpRequest, Response
 from .sources.non_http import describe_unsupported
 from .static_cache import StaticResponseCache, Visit, is_static_path
+from .static_files import StaticFiles
 from .warmup import is_warmup
 
 logger = logging.getLogger("dash_lambda")
@@ -56,7 +58,8 @@ class LambdaHandler:
         self.sources: tuple[EventSource, ...] = (*sources, *SOURCES)
         self._policy = CompressionPolicy(enabled=settings.compress, min_size=settings.compress_min_bytes)
         self._apps = open_apps(app, max_apps=settings.max_apps)
-        self._static = StaticResponseCache(settings.static_cache_bytes, self._policy)
+        files = StaticFiles.load(settings.static_dir) if settings.static_dir else None
+        self._static = StaticResponseCache(settings.static_cache_bytes, self._policy, files)
         self._authorizers = tuple(authorizers)
         if settings.basic_auth:
             self._authorizers = (BasicAuth.from_credentials(settings.basic_auth), *authorizers)
@@ -66,7 +69,8 @@ class LambdaHandler:
         """Counters of the static-file cache: ``hits`` (answered without the app),
         ``revalidated`` (the app's 304 let the stored bytes go), ``passed`` (the app
         answered in full), ``stored``, ``compressed`` and ``encoded`` (bodies made
-        once and kept), ``evicted``; and ``bytes``, the memory it counts now."""
+        once and kept), ``exported`` (bodies taken from the precompressed export
+        instead of compressed), ``evicted``; and ``bytes``, the memory it counts now."""
         return {**self._static.stats, "bytes": self._static.size}
 
     @property
@@ -298,6 +302,7 @@ def make_lambda_handler(
     authorizers: Sequence[Authorizer] = (),
     sources: Sequence[EventSource] = (),
     prime: bool = True,
+    static_dir: str | os.PathLike[str] | None = None,
 ) -> LambdaHandler:
     """Wrap a Dash app, or a Dash app builder, in a Lambda handler for any HTTP front door.
 
@@ -338,6 +343,11 @@ def make_lambda_handler(
     * ``prime`` (``DASH_LAMBDA_PRIME``): after building an app at init (or,
       in app mode, for each of ``prefixes``), serve its index page, layout
       and dependencies a few times so the first user's request is a warm one.
+    * ``static_dir`` (``DASH_LAMBDA_STATIC_DIR``, ``off`` to disable): a
+      ``dash-lambda export-static`` directory whose precompressed files the
+      static-file cache sends instead of compressing, once the app's own
+      answer shows they are its bytes (see ``dash_lambda.static_cache``); a
+      directory without a readable manifest raises ``StaticFilesError`` here.
     """
     settings = resolve(
         prefix=prefix,
@@ -349,6 +359,7 @@ def make_lambda_handler(
         health_path=health_path,
         basic_auth=basic_auth,
         prime=prime,
+        static_dir=static_dir,
     )
     handler = LambdaHandler(app, settings, authorizers, sources)
     if settings.prefixes:

@@ -45,16 +45,30 @@ not), never a re-encoding.  Memory is bounded by counting whole entries
 paths without a query, which every page load requests; and responses to
 query-string variants (``?cb=1``, ``?cb=2`` …), a sixteenth of the total,
 so cache-busting requests only evict each other, and share one body per
-file.  A later body source (files precompressed at build time) only needs
-to fill :class:`_Bodies`.
+file.
+
+**Files precompressed at build time** (``dash-lambda export-static``, the
+handler's ``static_dir``) are a second source for :class:`_Bodies`, never a
+second authority: when the app answers a file in full and its bytes are
+the export's identity bytes (same size, then byte for byte), the export's
+``.br`` / ``.gz`` variants become that body's compressed forms, so nothing
+is compressed at run time.  The client still gets them only where it would
+get the app's bytes: after the app's 200 or 304, or by the same-kind reuse
+rule above.  Such responses carry the export's strong ``ETag`` (a hash of
+the identity bytes, the same for every coding, as the CDN sends) and, on a
+fingerprinted URL the app lets caches keep, ``immutable``.  An app whose
+bytes differ from the export (an export older than the code) is served its
+own bytes, compressed here as before, and the mismatch is logged once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import sys
 import threading
 import time
+from base64 import b64encode
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping
 from typing import Any
@@ -70,6 +84,9 @@ from .responses import (
     mark_headers,
 )
 from .sources.base import HttpRequest
+from .static_files import ExportedFile, StaticFiles, is_fingerprinted
+
+logger = logging.getLogger("dash_lambda")
 
 #: Paths (below the routes prefix) of the files Dash serves from the deployment package.
 STATIC_PATH_PREFIXES = ("/_dash-component-suites/", "/assets/", "/_favicon.ico")
@@ -94,16 +111,19 @@ def is_static_path(path: str) -> bool:
 class StaticResponseCache:
     """The per-sandbox cache of static responses; ``max_bytes`` bounds all it keeps."""
 
-    def __init__(self, max_bytes: int, policy: CompressionPolicy) -> None:
+    def __init__(self, max_bytes: int, policy: CompressionPolicy, files: StaticFiles | None = None) -> None:
         self.max_bytes = max_bytes
         self.policy = policy
+        #: The build's precompressed files, if the handler was given an export.
+        self.files = files
+        self._stale: set[str] = set()
         self._lock = threading.Lock()
         self._bodies = _Lru(int(max_bytes * (1 - _ENTRY_SHARE - _VARIANT_SHARE)))
         self._entries = _Lru(int(max_bytes * _ENTRY_SHARE))
         self._variants = _Lru(int(max_bytes * _VARIANT_SHARE))
         #: Counters, for tests, benchmarks and logs (see :attr:`LambdaHandler.static_cache_stats`).
         self.stats = dict.fromkeys(
-            ("hits", "revalidated", "passed", "stored", "compressed", "encoded", "evicted"), 0
+            ("hits", "revalidated", "passed", "stored", "compressed", "encoded", "exported", "evicted"), 0
         )
 
     @property
@@ -153,13 +173,46 @@ class StaticResponseCache:
         with self._lock:
             segment.pop(key)
 
-    def _grew(self, bodies: _Bodies, encoded: Encoded) -> None:
+    def _grew(self, bodies: _Bodies, encoded: Encoded, *, exported: bool = False) -> None:
         with self._lock:
             self.stats["encoded"] += 1
-            if encoded.coding is not None:
+            if exported:
+                self.stats["exported"] += 1
+            elif encoded.coding is not None:
                 self.stats["compressed"] += 1
             self._bodies.grow(bodies.key, bodies, sys.getsizeof(encoded.body) + _BODY_OVERHEAD)
             self.stats["evicted"] += self._bodies.evict()
+
+    def _approve(self, bodies: _Bodies, path: str, body: bytes) -> None:
+        """Attach the export's file for ``path`` to ``bodies`` if it holds exactly ``body``.
+
+        Checked once per body: the size first, then the bytes (a compare
+        costs about a tenth of hashing them).  A mismatch is logged once per
+        path and leaves the body to be compressed here.
+        """
+        if bodies.checked or self.files is None:
+            return
+        found = self.files.find(path)
+        exported = None
+        if found is not None:
+            file, _ = found
+            try:
+                same = file.size == len(body) and self.files.read(file, None) == body
+            except OSError as error:
+                logger.warning("dash_lambda: cannot read the exported %s: %s", path, error)
+                same = False
+            if same:
+                exported = file
+            elif len(self._stale) < 256 and path not in self._stale:
+                self._stale.add(path)
+                logger.warning(
+                    "dash_lambda: the app's %s differs from the export in %s (an export older "
+                    "than the code?); serving the app's bytes, compressed at run time",
+                    path,
+                    self.files.directory,
+                )
+        bodies.exported = exported
+        bodies.checked = True
 
     def _admit(self, segment: _Lru, key: Hashable, item: _Entry | _Bodies) -> bool:
         if item.size > segment.budget:
@@ -211,12 +264,15 @@ class _Lru:
 class _Bodies:
     """One body the app sent, encoded once per content coding (``None``: as the app sent it)."""
 
-    __slots__ = ("encoded", "key", "size")
+    __slots__ = ("checked", "encoded", "exported", "key", "size")
 
     def __init__(self, key: Hashable) -> None:
         self.key = key
         self.encoded: dict[str | None, Encoded] = {}
         self.size = _BODY_OVERHEAD + _deep_size(key)
+        #: The exported file holding exactly these bytes (its variants are their codings).
+        self.exported: ExportedFile | None = None
+        self.checked = False
 
 
 class _Memo:
@@ -229,7 +285,26 @@ class _Memo:
         self._bodies = bodies
 
     def get(self, coding: str | None) -> Encoded | None:
-        return self._bodies.encoded.get(coding)
+        bodies = self._bodies
+        encoded = bodies.encoded.get(coding)
+        files = self._cache.files
+        exported = bodies.exported
+        if (
+            encoded is None
+            and coding is not None
+            and exported is not None
+            and files is not None
+            and coding in exported.encodings
+        ):
+            try:
+                data = files.read(exported, coding)
+            except OSError:
+                return None  # compressed here instead
+            encoded = Encoded(b64encode(data).decode("ascii"), True, len(data), coding)
+            if coding not in bodies.encoded:
+                bodies.encoded[coding] = encoded
+                self._cache._grew(bodies, encoded, exported=True)
+        return encoded
 
     def put(self, encoded: Encoded) -> None:
         if encoded.coding not in self._bodies.encoded:
@@ -243,6 +318,7 @@ class _Entry:
     __slots__ = (
         "body_key",
         "etag",
+        "export",
         "form",
         "fresh_until",
         "headers",
@@ -275,6 +351,12 @@ class _Entry:
         self.stored_at = time.monotonic()
         self.fresh_until = self.stored_at + http_cache.freshness_lifetime(headers)
         self.size = _ENTRY_OVERHEAD + _deep_size(key) + _deep_size(headers) + _deep_size(body_key)
+        #: (the export's ETag, whether the URL is fingerprinted) when the body is the export's.
+        self.export: tuple[str, bool] | None = None
+
+    @property
+    def validated(self) -> bool:
+        return self.form.validated or self.export is not None
 
     def reusable_by(self, kind: tuple[bool, str | None]) -> bool:
         """Whether a request of ``kind`` may have it without asking the app (see the module doc)."""
@@ -327,13 +409,13 @@ class Visit:
         self.conditions: tuple[str | None, str | None] = (None, None)
         if entry is None or bodies is None:
             return
-        encoded = bodies.encoded.get(entry.form.coding(coding, entry.length, cache.policy))
+        encoded = _Memo(cache, bodies).get(entry.form.coding(coding, entry.length, cache.policy))
         if encoded is None:
             return  # this coding was never sent: the app's answer will give the bytes
         if entry.reusable_by(kind):
             age = str(int(time.monotonic() - entry.stored_at))
             headers = [*_mark(entry, encoded), ("Age", age)]
-            self.hit = (headers, encoded, entry.form.validated)
+            self.hit = (headers, encoded, entry.validated)
             cache.stats["hits"] += 1
         elif entry.etag is not None or entry.last_modified is not None:
             self._revalidating = encoded
@@ -364,7 +446,9 @@ class Visit:
         if self._revalidating is not None and entry is not None and answer.status == 304:
             cache.stats["revalidated"] += 1
             headers = _updated(_mark(entry, self._revalidating), answer.headers)
-            return 200, headers, self._revalidating, entry.form.validated
+            if entry.export is not None:
+                headers = _exported_headers(headers, *entry.export)
+            return 200, headers, self._revalidating, entry.validated
         cache.stats["passed"] += 1
         if answer.status != 200:
             if entry is not None and entry.kind == self._kind and answer.status != 304:
@@ -372,10 +456,17 @@ class Visit:
             headers, encoded, form = encode_body(answer, self._coding, policy)
             return answer.status, headers, encoded, form.validated
         memo = None
+        export = None
         cache_control = http_cache.cache_control(answer.headers)
         if "no-store" not in cache_control and "private" not in cache_control:
-            memo = _Memo(cache, cache._bodies_for(self._body_key(answer)))
+            bodies = cache._bodies_for(self._body_key(answer))
+            cache._approve(bodies, self._path, answer.body)
+            memo = _Memo(cache, bodies)
+            if bodies.exported is not None:
+                export = (bodies.exported.etag, is_fingerprinted(self._path))
         headers, encoded, form = encode_body(answer, self._coding, policy, memo)
+        if export is not None:
+            headers = _exported_headers(headers, *export)
         if memo is not None and self._may_store(answer.headers):
             stored = _Entry(
                 self._key,
@@ -385,10 +476,11 @@ class Visit:
                 memo._bodies.key,
                 self._kind,
             )
+            stored.export = export
             cache._store(self._segment, self._key, stored)
         elif entry is not None and entry.kind == self._kind:
             cache._forget(self._segment, self._key)
-        return 200, headers, encoded, form.validated
+        return 200, headers, encoded, form.validated or export is not None
 
     def _body_key(self, answer: WsgiResponse) -> Hashable:
         etag = http_cache.header(answer.headers, "etag")
@@ -406,8 +498,37 @@ class Visit:
 def _mark(entry: _Entry, encoded: Encoded) -> Headers:
     marked = entry.marked.get(encoded.coding)
     if marked is None:
-        marked = entry.marked[encoded.coding] = mark_headers(entry.headers, entry.form, encoded)
+        marked = mark_headers(entry.headers, entry.form, encoded)
+        if entry.export is not None:
+            marked = _exported_headers(marked, *entry.export)
+        entry.marked[encoded.coding] = marked
     return marked
+
+
+def _exported_headers(headers: Headers, etag: str, fingerprinted: bool) -> Headers:
+    """``headers`` for a body that is the export's: its strong ``ETag``, ``immutable`` if fingerprinted.
+
+    The ETag is the one the CDN sends for the file in every coding, so a
+    copy a browser got from either revalidates with the other.  ``immutable``
+    is only added to what the app already lets caches keep for a time (a
+    ``max-age`` without ``no-cache`` / ``no-store``): the app's word on who
+    may keep it stands.
+    """
+    out: Headers = [(key, value) for key, value in headers if key.lower() != "etag"]
+    out.append(("ETag", etag))
+    if fingerprinted:
+        directives = http_cache.cache_control(headers)
+        if (
+            "max-age" in directives
+            and "immutable" not in directives
+            and "no-cache" not in directives
+            and "no-store" not in directives
+        ):
+            out = [
+                (key, f"{value}, immutable" if key.lower() == "cache-control" else value)
+                for key, value in out
+            ]
+    return out
 
 
 #: Headers of the app's 304 that never replace the stored ones (RFC 9111 §3.2).

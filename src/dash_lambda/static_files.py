@@ -20,8 +20,10 @@ A fingerprinted path the export does not hold (its mtime differs between the
 build machine and the runtime) is answered from the file's plain name, as
 Dash's own route does.
 
-The handler does not use this module yet; ``DASH_LAMBDA_STATIC_DIR`` is the
-name proposed for pointing it at an export.
+The handler reads an export through :mod:`static_cache`, which approves its
+bytes against the app's own answer (``static_dir`` /
+``DASH_LAMBDA_STATIC_DIR``); ``dash-lambda serve --static`` answers with
+:meth:`StaticFiles.answer` the way the CDN would.
 """
 
 from __future__ import annotations
@@ -142,9 +144,13 @@ class StaticFiles:
             return None
         file, immutable = found
         used = coding if coding in file.encodings else None
-        name = file.path.lstrip("/") + (VARIANT_SUFFIXES[used] if used else "")
-        body = self.directory.joinpath(*PurePosixPath(name).parts).read_bytes()
+        body = self.read(file, used)
         return StaticAnswer(body, used, file.content_type, file.etag, immutable, bool(file.encodings))
+
+    def read(self, file: ExportedFile, coding: str | None) -> bytes:
+        """The bytes of ``file`` in ``coding`` (``None``: identity); the variant must exist."""
+        name = file.path.lstrip("/") + (VARIANT_SUFFIXES[coding] if coding else "")
+        return self.directory.joinpath(*PurePosixPath(name).parts).read_bytes()
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
