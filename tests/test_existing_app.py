@@ -261,8 +261,8 @@ def test_a_dash_app_on_a_flask_server_of_its_own_is_served_with_the_servers_rout
 def test_the_local_server_names_app_get_asset_url_for_a_hard_coded_asset_path(handler: LambdaHandler) -> None:
     from werkzeug.test import Client
 
+    from dash_lambda.local.gateway import LocalGateway
     from dash_lambda.local_events import FrontDoor
-    from dash_lambda.server import LocalGateway
 
     client = Client(LocalGateway(handler, FrontDoor("v2", stage="Prod")))
     page = client.get("/assets/logo.png", headers={"Host": "localhost:8050", "Accept": "text/html"})

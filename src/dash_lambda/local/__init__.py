@@ -1,0 +1,1 @@
+"""The development loop: ``dash-lambda serve``, ``invoke`` and ``export-static`` on a developer's machine."""
