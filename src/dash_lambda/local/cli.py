@@ -29,6 +29,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    _add_serve_command(commands)
+    _add_invoke_command(commands)
+    _add_export_command(commands)
+    return parser
+
+
+def _add_serve_command(commands: Any) -> None:
     serve_parser = commands.add_parser(
         "serve",
         help="serve the app locally; each request goes through the real Lambda handler",
@@ -62,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
 
+
+def _add_invoke_command(commands: Any) -> None:
     invoke_parser = commands.add_parser(
         "invoke",
         help="run one Lambda event through the handler and show the response",
@@ -85,6 +94,16 @@ def build_parser() -> argparse.ArgumentParser:
         "Build the event from a request, as the chosen front door would: "
         "dash-lambda invoke app:app --stage Prod --path /analytics --payload v2",
     )
+    _add_request_arguments(request)
+    _add_front_door_arguments(request, "invoke")
+    invoke_parser.add_argument("--full", action="store_true", help="print the whole body, however long")
+    invoke_parser.add_argument(
+        "--json", dest="as_json", action="store_true", help="print the handler's raw return value as JSON"
+    )
+
+
+def _add_request_arguments(request: Any) -> None:
+    """``--path``, ``--method``, ``--query``, ``--header``, ``--body``: the request ``invoke`` sends."""
     request.add_argument(
         "--path",
         help=(
@@ -111,12 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--body",
         help="request body, or @FILE to read it from a file (Content-Type defaults to application/json)",
     )
-    _add_front_door_arguments(request, "invoke")
-    invoke_parser.add_argument("--full", action="store_true", help="print the whole body, however long")
-    invoke_parser.add_argument(
-        "--json", dest="as_json", action="store_true", help="print the handler's raw return value as JSON"
-    )
 
+
+def _add_export_command(commands: Any) -> None:
     export_parser = commands.add_parser(
         "export-static",
         help="write the app's bundles, assets and favicon, precompressed, for a CDN",
@@ -145,7 +161,6 @@ def build_parser() -> argparse.ArgumentParser:
     export_parser.add_argument(
         "--jobs", type=int, metavar="N", help="parallel compressions (default: one per CPU)"
     )
-    return parser
 
 
 def _add_target_arguments(parser: argparse.ArgumentParser) -> None:

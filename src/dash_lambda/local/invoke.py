@@ -158,7 +158,6 @@ def invoke(
         print("event: not an HTTP request (a warm-up ping?)")
         print(f"response: {json.dumps(raw, indent=2)}")
         return 0
-    exit_status = 0
     try:
         response = decode_response(raw, door)
     except MalformedResponseError as error:
@@ -167,8 +166,12 @@ def invoke(
     line = request.describe() if request is not None else _describe_event(event)
     print(f"event: {door.description}, {line}")
     _print_response(response, raw, full=full)
-    size = len(serialized.encode("utf-8"))
-    limit = door.response_limit
+    too_large = _report_size(len(serialized.encode("utf-8")), door.response_limit)
+    return 1 if too_large or response.status >= 500 else 0
+
+
+def _report_size(size: int, limit: int) -> bool:
+    """Print the serialized size against the front door's limit; True when it is over."""
     margin = limit - size
     limit_name = "an ALB's" if limit == ALB_RESPONSE_LIMIT else "Lambda's"
     if margin >= 0:
@@ -176,15 +179,12 @@ def invoke(
             f"size: {size:,} bytes serialized; {limit_name} limit is {limit:,} bytes: "
             f"{margin:,} bytes to spare ({margin / limit:.2%})"
         )
-    else:
-        print(
-            f"size: {size:,} bytes serialized; {limit_name} limit is {limit:,} bytes: "
-            f"{-margin:,} bytes OVER, AWS would answer 502"
-        )
-        exit_status = 1
-    if response.status >= 500:
-        exit_status = 1
-    return exit_status
+        return False
+    print(
+        f"size: {size:,} bytes serialized; {limit_name} limit is {limit:,} bytes: "
+        f"{-margin:,} bytes OVER, AWS would answer 502"
+    )
+    return True
 
 
 def _read_event(event_path: str) -> dict[str, Any]:
