@@ -10,11 +10,17 @@ every path of an export.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+import brotli
+
+from dash_lambda.static_files import is_fingerprinted
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -53,7 +59,7 @@ tests, app_dir, spec, export_dir = sys.argv[1:5]
 sys.path[:0] = [tests]
 from lambda_events import FakeContext, decode, event_for
 from dash_lambda import make_lambda_handler
-from dash_lambda.targets import load_attribute
+from dash_lambda.local.targets import load_attribute
 
 handler = make_lambda_handler(load_attribute(spec, app_dir))
 with open(f"{export_dir}/manifest.json") as f:
@@ -87,3 +93,32 @@ def handler_answers(app_dir: Path, spec: str, export_dir: Path) -> dict[str, lis
     assert result.returncode == 0, result.stderr[-4000:]
     answers: dict[str, list[dict[str, Any]]] = json.loads(result.stdout)
     return answers
+
+
+def write_export(directory: Path, files: dict[str, tuple[bytes, str]], *, variants: bool = True) -> Path:
+    """An export as ``export-static`` writes it, for the given (body, content type) per app path."""
+    entries: dict[str, Any] = {}
+    for path, (body, content_type) in files.items():
+        target = directory / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+        digest = hashlib.sha256(body).hexdigest()
+        encodings = {}
+        if variants and content_type.startswith("text/"):
+            for coding, suffix, compressed in (
+                ("br", ".br", brotli.compress(body)),
+                ("gzip", ".gz", gzip.compress(body, mtime=0)),
+            ):
+                target.with_name(target.name + suffix).write_bytes(compressed)
+                encodings[coding] = len(compressed)
+        entries[path] = {
+            "content_type": content_type,
+            "size": len(body),
+            "sha256": digest,
+            "etag": f'"{digest[:32]}"',
+            "immutable": is_fingerprinted(path),
+            "encodings": encodings,
+        }
+    manifest = {"format": 1, "generator": "dash-lambda export-static", "files": entries}
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    return directory

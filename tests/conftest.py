@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,11 +33,6 @@ def _no_adapter_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def handler() -> LambdaHandler:
     """One handler for the session, like one warm Lambda sandbox."""
     return make_lambda_handler(sample_app.build_app)
-
-
-@pytest.fixture
-def fresh_handler() -> Iterator[LambdaHandler]:
-    yield make_lambda_handler(sample_app.build_app, static_cache_mb=0)
 
 
 @pytest.fixture(scope="session")

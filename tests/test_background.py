@@ -42,7 +42,7 @@ from dash_lambda.background import StoreError
 from dash_lambda.background.events import make_job_event
 from dash_lambda.background.records import JobRecords
 from dash_lambda.local.events import FrontDoor, LocalRequest
-from dash_lambda.server import LocalGateway
+from dash_lambda.local.gateway import LocalGateway
 
 BUCKET = "dash-jobs"
 DOORS = {"v1": "rest-stage-url", "v2": "http-api-stage"}

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from dash_lambda import cli
+from dash_lambda.local import cli
 from dash_lambda.local.events import FrontDoor, LocalRequest, build_event
-from dash_lambda.server import ServeOptions
+from dash_lambda.local.server import ServeOptions
 
 APPS = Path(__file__).resolve().parent / "apps"
 

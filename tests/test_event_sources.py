@@ -110,9 +110,12 @@ def test_component_bundle_is_served_as_text(handler: LambdaHandler, door: str, p
 
 @DOORS
 def test_query_strings_reach_the_app(handler: LambdaHandler, door: str, prefix: str) -> None:
-    result = get(handler, door, "/event", query={"a": "1"})
+    result = get(handler, door, "/whoami", query={"a": "1", "b": "two"})
     assert result.status == 200
-    assert result.json()["path"].endswith("/event")
+    seen = result.json()
+    assert seen["path"] == "/whoami"
+    assert seen["query"] == "a=1&b=two"
+    assert seen["args"] == {"a": "1", "b": "two"}
 
 
 def test_rest_base_path_detected_from_proxy_parameters(handler: LambdaHandler) -> None:

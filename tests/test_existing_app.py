@@ -262,7 +262,7 @@ def test_the_local_server_names_app_get_asset_url_for_a_hard_coded_asset_path(ha
     from werkzeug.test import Client
 
     from dash_lambda.local.events import FrontDoor
-    from dash_lambda.server import LocalGateway
+    from dash_lambda.local.gateway import LocalGateway
 
     client = Client(LocalGateway(handler, FrontDoor("v2", stage="Prod")))
     page = client.get("/assets/logo.png", headers={"Host": "localhost:8050", "Accept": "text/html"})

@@ -28,9 +28,9 @@ from lambda_events import FakeContext, decode, event_for
 
 from dash_lambda import LambdaHandler, make_lambda_handler
 from dash_lambda.apps import AppCache
-from dash_lambda.cli import main
 from dash_lambda.export import ExportError, export_static, file_for, load_manifest
 from dash_lambda.export import _write_variants as write_variants
+from dash_lambda.local.cli import main
 from dash_lambda.static_files import is_fingerprinted
 
 DOORS = ("rest-stage-url", "http-api-default", "function-url")

@@ -23,7 +23,7 @@ from werkzeug.test import Client
 
 from dash_lambda import LambdaHandler, UnsupportedEventError, make_lambda_handler
 from dash_lambda.local.events import FrontDoor, LocalRequest, build_event, decode_response
-from dash_lambda.server import LocalGateway
+from dash_lambda.local.gateway import LocalGateway
 from dash_lambda.sources import find_source
 from dash_lambda.sources.base import cookie_header_names
 

@@ -272,7 +272,7 @@ def test_long_callback_demo_through_dash_lambda_serve(tmp_path: Any, monkeypatch
     import json
     import time
 
-    from test_local_server import start_serve, stop
+    from serving import start_serve, stop
 
     monkeypatch.setenv("DASH_LAMBDA_JOBS_DIR", str(tmp_path))
     monkeypatch.setenv("LONG_JOB_SECONDS", "1")

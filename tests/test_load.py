@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from apps import local_app
-from test_local_server import Served, start_serve, stop
+from serving import Served, start_serve, stop
 
 APPS = Path(__file__).resolve().parent / "apps"
 REQUESTS = 200

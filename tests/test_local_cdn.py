@@ -13,7 +13,6 @@ import json
 import re
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -21,25 +20,19 @@ from typing import Any
 
 import brotli
 import pytest
-from _static_export import FRONTEND
+from _static_export import FRONTEND, write_export
 from apps import sample_app
-from test_local_server import Served, start_serve
-from test_static_files import write_export
+from serving import PAGE_LOAD, Followed, serve_static
 from werkzeug.test import Client
 
 from dash_lambda import LambdaHandler
 from dash_lambda.export import export_static
+from dash_lambda.local.cdn import LocalCdn, PageLoads
 from dash_lambda.local.events import FrontDoor
-from dash_lambda.local_cdn import LocalCdn, PageLoads
-from dash_lambda.server import LocalGateway
+from dash_lambda.local.gateway import LocalGateway
 from dash_lambda.static_files import IMMUTABLE, REVALIDATE, StaticFiles
 
 STAGE = FrontDoor("v1", stage="Prod")
-PAGE_LOAD = re.compile(
-    r"page load of (\S+): (\d+) requests, (\d+) through the handler, (\d+) from the static export"
-)
-
-
 class CountingOrigin:
     """The gateway, counting the requests that reach it (the handler's invocations)."""
 
@@ -172,49 +165,6 @@ def test_requests_outside_a_page_load_are_not_reported() -> None:
 
 
 # ------------------------------------------------------------------ the command
-
-
-class Followed:
-    """A ``dash-lambda serve`` whose output is read as it comes, so a test can wait for a line."""
-
-    def __init__(self, served: Served) -> None:
-        self.served = served
-        self.lines = list(served.lines)
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.served.process.stdout is not None
-        for line in self.served.process.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    def wait_for(self, pattern: re.Pattern[str], count: int = 1, timeout: float = 30) -> list[re.Match[str]]:
-        """The first ``count`` lines matching ``pattern``, once they have been printed."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = [m for m in map(pattern.search, list(self.lines)) if m]
-            if len(found) >= count:
-                return found[:count]
-            time.sleep(0.05)
-        raise AssertionError(f"no {count} lines matching {pattern.pattern}:\n" + "\n".join(self.lines))
-
-    def stop(self) -> str:
-        self.served.process.terminate()
-        try:
-            self.served.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.served.process.kill()
-        self._reader.join(timeout=10)
-        return "\n".join(self.lines)
-
-
-def serve_static(export: Path, *args: str) -> Followed:
-    """``dash-lambda serve --app-dir frontend dash_app:build_app --stage Prod --static EXPORT ARGS``."""
-    served = start_serve(
-        "--app-dir", str(FRONTEND), "dash_app:build_app", "--stage", "Prod", "--static", str(export),
-        "--port", "0", "--no-reload", *args,
-    )  # fmt: skip
-    return Followed(served)
 
 
 @pytest.fixture

@@ -9,12 +9,10 @@ the URL line, one-line errors, the AWS answers outside the prefix, reloads.
 from __future__ import annotations
 
 import base64
-import http.client
 import json
 import os
 import re
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -23,12 +21,14 @@ from typing import Any
 
 import pytest
 from apps import local_app
+from serving import Served, free_port, run_serve, start_serve, stop
 from werkzeug.test import Client
 
 from dash_lambda import LambdaHandler, make_lambda_handler
 from dash_lambda.local.events import FrontDoor
-from dash_lambda.server import LocalGateway, check_port, self_check
-from dash_lambda.targets import ServeError, describe_exception, load_target, make_handler
+from dash_lambda.local.gateway import LocalGateway
+from dash_lambda.local.server import self_check
+from dash_lambda.local.targets import ServeError, describe_exception, load_target, make_handler
 
 TESTS = Path(__file__).resolve().parent
 APPS = TESTS / "apps"
@@ -324,73 +324,7 @@ def test_describe_exception_without_traceback() -> None:
     assert describe_exception(KeyError()) == "KeyError"
 
 
-def test_check_port() -> None:
-    free = check_port("127.0.0.1", 0)
-    assert free > 0
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        with pytest.raises(ServeError, match=f"port {port} on 127.0.0.1 is already in use"):
-            check_port("127.0.0.1", port)
-    with pytest.raises(ServeError, match="cannot listen on host"):
-        check_port("no-such-host.invalid", 8050)
-
-
 # ------------------------------------------------------- the real command
-
-
-class Served:
-    """A ``dash-lambda serve`` subprocess and the URL it announced."""
-
-    def __init__(self, process: subprocess.Popen[str], url: str, lines: list[str]) -> None:
-        self.process, self.url, self.lines = process, url, lines
-
-    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-        host, port = self.url.split("//")[1].split("/")[0].split(":")
-        connection = http.client.HTTPConnection(host, int(port), timeout=30)
-        try:
-            connection.request("GET", path, headers=headers or {})
-            response = connection.getresponse()
-            headers = {name.lower(): value for name, value in response.getheaders()}
-            return response.status, headers, response.read()
-        finally:
-            connection.close()
-
-
-def start_serve(*args: str, cwd: Path = TESTS, timeout: float = 60) -> Served:
-    """Start ``python -m dash_lambda serve ARGS`` and wait for its "open URL" line."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dash_lambda", "serve", *args],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    lines: list[str] = []
-    deadline = time.monotonic() + timeout
-    assert process.stdout is not None
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line.rstrip("\n"))
-        match = re.search(r"open (http://\S+)", line)
-        if match:
-            return Served(process, match[1], lines)
-    process.kill()
-    raise AssertionError("dash-lambda serve did not announce a URL:\n" + "\n".join(lines))
-
-
-def stop(served: Served) -> str:
-    served.process.terminate()
-    try:
-        out, _ = served.process.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        served.process.kill()
-        out, _ = served.process.communicate()
-    return "\n".join(served.lines) + "\n" + (out or "")
 
 
 @pytest.fixture
@@ -438,16 +372,6 @@ def test_serve_keeps_raw_headers_and_repeats() -> None:
         stop(served)
 
 
-def _run_serve(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dash_lambda", "serve", *args],
-        cwd=TESTS,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
@@ -465,23 +389,41 @@ def _run_serve(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[s
 )
 @pytest.mark.parametrize("reload", [False, True], ids=["no-reload", "reload"])
 def test_serve_errors_are_one_line(args: list[str], expected: str, reload: bool) -> None:
-    result = _run_serve(*args, "--port", "0", *([] if reload else ["--no-reload"]))
+    port = str(free_port()) if reload else "0"  # the reloader takes a port number, not 0
+    result = run_serve(*args, "--port", port, *([] if reload else ["--no-reload"]))
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("dash-lambda: error:")]
     assert len(errors) == 1 and expected in errors[0], result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 
 
-def test_serve_taken_port_is_one_line() -> None:
+@pytest.mark.parametrize("reload", [False, True], ids=["no-reload", "reload"])
+def test_serve_taken_port_is_werkzeugs_message_without_traceback(reload: bool) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = _run_serve("--app-dir", str(APPS), "local_app:build_app", "--port", str(port))
+        args = ["--app-dir", str(APPS), "local_app:build_app", "--port", str(port)]
+        result = run_serve(*args, *([] if reload else ["--no-reload"]))
+    assert result.returncode == 1
+    assert f"Port {port} is in use by another program" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "dash-lambda: open" not in result.stdout  # no URL announced for a server that never ran
+
+
+def test_serve_unknown_host_exits_without_traceback() -> None:
+    args = ["--app-dir", str(APPS), "local_app:build_app", "--host", "no-such-host.invalid", "--port", "0"]
+    result = run_serve(*args, "--no-reload")
+    assert result.returncode == 1
+    assert result.stderr.strip() and "Traceback" not in result.stderr + result.stdout
+    assert "dash-lambda: open" not in result.stdout
+
+
+def test_serve_port_zero_with_the_reloader_is_one_line() -> None:
+    result = run_serve("--app-dir", str(APPS), "local_app:build_app", "--port", "0")
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        f"dash-lambda: error: port {port} on 127.0.0.1 is already in use (another dash-lambda serve?); "
-        f"stop that program or pick another port with --port {port + 1}"
+        "dash-lambda: error: --port 0 picks a free port only with --no-reload; give a port number"
     )
 
 
@@ -494,7 +436,18 @@ def test_serve_reloads_on_code_change_and_survives_a_broken_save(tmp_path: Path)
         "    app.layout = html.Div(MESSAGE)\n    return app\n"
     )
     module.write_text(source)
-    served = start_serve("--app-dir", str(tmp_path), "reloading_app:build_app", "--port", "0", cwd=tmp_path)
+    port = str(free_port())
+    served = start_serve("--app-dir", str(tmp_path), "reloading_app:build_app", "--port", port, cwd=tmp_path)
+    saves = 0
+
+    def save(text: str) -> None:
+        """Write, then date the file later than any earlier save: the stat reloader compares mtimes."""
+        nonlocal saves
+        saves += 1
+        module.write_text(text)
+        later = time.time() + 10 * saves
+        os.utime(module, (later, later))
+
     try:
 
         def layout_when(predicate: Any, timeout: float = 30) -> tuple[int, bytes]:
@@ -511,17 +464,15 @@ def test_serve_reloads_on_code_change_and_survives_a_broken_save(tmp_path: Path)
                 time.sleep(0.2)
 
         layout_when(lambda s, b: b"first version" in b)
-        time.sleep(1.1)  # the stat reloader compares modification times
-        module.write_text(source.replace("first version", "second version"))
+        save(source.replace("first version", "second version"))
         layout_when(lambda s, b: b"second version" in b)
-        time.sleep(1.1)
-        module.write_text(source + "def broken(:\n")
+        save(source + "def broken(:\n")
         _, body = layout_when(lambda s, b: s == 500)
         assert b"SyntaxError" in body
-        time.sleep(1.1)
-        module.write_text(source.replace("first version", "third version"))
+        save(source.replace("first version", "third version"))
         layout_when(lambda s, b: b"third version" in b)
     finally:
         log = stop(served)
     assert "dash-lambda: error: importing 'reloading_app' failed: SyntaxError" in log
-    assert "reloaded in" in log
+    assert log.count("server process ready in") == 3  # first start, second and third version
+    assert log.count(f"open http://127.0.0.1:{port}/") == 3

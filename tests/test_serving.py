@@ -191,8 +191,9 @@ def test_apps_are_built_at_init_when_prefixes_are_configured(monkeypatch: pytest
 
 
 def test_scheduled_event_builds_expected_apps_without_calling_dash() -> None:
-    handler = make_lambda_handler(sample_app.build_app, prefixes=["/Prod/"], prime=False)
-    handler._apps._apps.clear()  # as if the app had been evicted
+    handler = make_lambda_handler(sample_app.build_app, prefixes=["/Prod/"], prime=False, max_apps=1)
+    handler(event_for("rest-base-path", "/"), FakeContext())  # builds /dash/'s app, evicting /Prod/'s
+    assert handler.built_prefixes == ["/dash/"]
     before = len(sample_app.REQUESTS)
     result = handler(load("scheduled-warmup"), None)
     assert result == {"warmed": ["/Prod/"]}
@@ -336,9 +337,10 @@ def test_snapstart_hook_is_registered_when_the_runtime_offers_it(monkeypatch: py
     runtime.register_before_snapshot = hooks.append  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "snapshot_restore_py", runtime)
 
-    handler = make_lambda_handler(sample_app.build_app, prefixes=["/Prod/"], prime=False)
+    handler = make_lambda_handler(sample_app.build_app, prefixes=["/Prod/"], prime=False, max_apps=1)
     assert hooks == [handler.warm]
-    handler._apps._apps.clear()  # as if restored without the app
+    handler(event_for("rest-base-path", "/"), FakeContext())  # evicts /Prod/'s app
+    assert handler.built_prefixes == ["/dash/"]
     hooks[0]()  # type: ignore[operator]
     assert handler.built_prefixes == ["/Prod/"]
 

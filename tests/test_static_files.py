@@ -10,6 +10,7 @@ from typing import Any
 
 import brotli
 import pytest
+from _static_export import write_export
 
 from dash_lambda.encoding import negotiate
 from dash_lambda.static_files import (
@@ -27,35 +28,6 @@ SCRIPT = b"window.answer = function () { return 42; };\n" * 300
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
 PLAIN = "/_dash-component-suites/lib/bundle.min.js"
 FINGERPRINTED = "/_dash-component-suites/lib/bundle.v1_2_3m1700000000.min.js"
-
-
-def write_export(directory: Path, files: dict[str, tuple[bytes, str]], *, variants: bool = True) -> Path:
-    """An export as ``export-static`` writes it, for the given (body, content type) per app path."""
-    entries: dict[str, Any] = {}
-    for path, (body, content_type) in files.items():
-        target = directory / path.lstrip("/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(body)
-        digest = hashlib.sha256(body).hexdigest()
-        encodings = {}
-        if variants and content_type.startswith("text/"):
-            for coding, suffix, compressed in (
-                ("br", ".br", brotli.compress(body)),
-                ("gzip", ".gz", gzip.compress(body, mtime=0)),
-            ):
-                target.with_name(target.name + suffix).write_bytes(compressed)
-                encodings[coding] = len(compressed)
-        entries[path] = {
-            "content_type": content_type,
-            "size": len(body),
-            "sha256": digest,
-            "etag": f'"{digest[:32]}"',
-            "immutable": is_fingerprinted(path),
-            "encodings": encodings,
-        }
-    manifest = {"format": 1, "generator": "dash-lambda export-static", "files": entries}
-    (directory / "manifest.json").write_text(json.dumps(manifest))
-    return directory
 
 
 def answer(files: StaticFiles, path: str, coding: str | None) -> StaticAnswer:

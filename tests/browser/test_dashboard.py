@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dashboard import TITLE, TRACE, WAIT_SECONDS, console_errors, open_dashboard
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
-from test_local_server import Served, start_serve, stop
+from serving import Served, start_serve, stop
 
 pytestmark = [
     pytest.mark.browser,
@@ -26,16 +27,6 @@ pytestmark = [
 ]
 
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
-TITLE = "Dash on Lambda"
-WAIT_SECONDS = 20
-
-_TRACE = """
-const plot = document.querySelector('#population-graph .js-plotly-plot');
-if (!plot || !plot.data || !plot.data.length) return null;
-return {name: plot.data[0].name, y: Array.from(plot.data[0].y)};
-"""
-
-
 @pytest.fixture(scope="module", params=["v1", "v2"])
 def dashboard(request: pytest.FixtureRequest) -> Iterator[Served]:
     """``dash-lambda serve --app-dir frontend dash_app:build_app --stage Prod`` on a free port."""
@@ -48,19 +39,6 @@ def dashboard(request: pytest.FixtureRequest) -> Iterator[Served]:
     yield served
     log = stop(served)
     assert "Traceback" not in log, log
-
-
-def open_dashboard(browser: Any, served: Served) -> dict[str, Any]:
-    """Load the page and wait until the first callback has drawn the graph; return its trace."""
-    browser.get_log("browser")  # drop what earlier tests left
-    browser.get(served.url)
-    WebDriverWait(browser, WAIT_SECONDS).until(lambda b: b.find_element(By.TAG_NAME, "h1").text == TITLE)
-    trace: dict[str, Any] = WebDriverWait(browser, WAIT_SECONDS).until(lambda b: b.execute_script(_TRACE))
-    return trace
-
-
-def console_errors(browser: Any) -> list[dict[str, Any]]:
-    return [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
 
 
 def test_page_renders_without_console_errors(browser: Any, dashboard: Served) -> None:
@@ -98,7 +76,7 @@ def test_dropdown_redraws_graph(browser: Any, dashboard: Served) -> None:
     country = choice.text.strip()
     choice.click()
     after = WebDriverWait(browser, WAIT_SECONDS).until(
-        lambda b: (trace := b.execute_script(_TRACE)) and trace["name"] == country and trace
+        lambda b: (trace := b.execute_script(TRACE)) and trace["name"] == country and trace
     )
     assert after["y"] != before["y"]
     assert console_errors(browser) == []

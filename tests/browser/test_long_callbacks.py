@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
-from test_local_server import Served, start_serve, stop
+from serving import Served, start_serve, stop
 
 pytestmark = [
     pytest.mark.browser,

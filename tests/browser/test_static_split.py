@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dashboard import TRACE, WAIT_SECONDS, console_errors, open_dashboard
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
-from test_dashboard import _TRACE, WAIT_SECONDS, console_errors, open_dashboard
-from test_local_cdn import PAGE_LOAD, Followed, serve_static
+from serving import PAGE_LOAD, Followed, serve_static
 
 pytestmark = [
     pytest.mark.browser,
@@ -53,7 +53,7 @@ def test_page_loads_reach_the_handler_four_times(browser: Any, split: Followed) 
     assert int(requests) == int(through_handler) + int(from_export)
 
     browser.refresh()
-    WebDriverWait(browser, WAIT_SECONDS).until(lambda b: b.execute_script(_TRACE))
+    WebDriverWait(browser, WAIT_SECONDS).until(lambda b: b.execute_script(TRACE))
     _, reload = split.wait_for(PAGE_LOAD, count=2)
     assert int(reload.group(3)) == DYNAMIC_REQUESTS
     print("", *(line for line in split.lines if "page load of" in line), sep="\n")
@@ -89,7 +89,7 @@ def test_a_callback_answers_with_the_split(browser: Any, split: Followed) -> Non
     country = choice.text.strip()
     choice.click()
     after = WebDriverWait(browser, WAIT_SECONDS).until(
-        lambda b: (trace := b.execute_script(_TRACE)) and trace["name"] == country and trace
+        lambda b: (trace := b.execute_script(TRACE)) and trace["name"] == country and trace
     )
     assert after["y"] != before["y"]
     assert console_errors(browser) == []

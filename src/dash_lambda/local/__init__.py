@@ -1,1 +1,1 @@
-"""The development loop: local server, ``invoke`` and AWS front-door emulation."""
+"""The development loop: ``dash-lambda serve``, ``invoke`` and ``export-static`` on a developer's machine."""

@@ -22,11 +22,11 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .encoding import negotiate
-from .static_files import StaticFiles, StaticFilesError, etag_matches, is_cdn_path
+from ..encoding import negotiate
+from ..static_files import StaticFiles, StaticFilesError, etag_matches, is_cdn_path
 from .targets import ServeError
 
-logger = logging.getLogger("dash_lambda.local_cdn")
+logger = logging.getLogger("dash_lambda.local.cdn")
 
 WSGIEnviron = dict[str, Any]
 StartResponse = Callable[..., Any]

@@ -110,9 +110,9 @@ def _import(module_name: str, directory: Path) -> ModuleType:
 
 
 def _classify(spec: str, value: object) -> Target:
-    from . import LambdaHandler
-    from .app_input import classify
-    from .errors import UnsupportedAppError
+    from .. import LambdaHandler
+    from ..app_input import classify
+    from ..errors import UnsupportedAppError
 
     if isinstance(value, LambdaHandler):
         return Target(spec, value, None)
@@ -154,7 +154,7 @@ def describe_exception(error: BaseException) -> str:
 
 
 def _is_library_file(filename: str) -> bool:
-    here = str(Path(__file__).resolve().parent)
+    here = str(Path(__file__).resolve().parent.parent)  # the whole dash_lambda package
     return (
         filename.startswith(here)
         or "site-packages" in filename
@@ -179,9 +179,9 @@ def make_handler(target: Target, prefixes: Sequence[str] = ()) -> Handler:
     """
     if target.handler is not None:
         return target.handler
-    from . import make_lambda_handler
-    from .config import ConfigError
-    from .errors import BuilderError
+    from .. import make_lambda_handler
+    from ..config import ConfigError
+    from ..errors import BuilderError
 
     try:
         return make_lambda_handler(target.app, prefixes=list(prefixes))
