@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .auth import Authorizer, BasicAuth, Refusal
-from .config import ConfigError
 from .errors import (
     BuilderError,
+    ConfigError,
     DashLambdaError,
+    DashVersionError,
     MalformedEventError,
     UnsupportedAppError,
     UnsupportedEventError,
@@ -47,6 +48,7 @@ __all__ = [
     "BuilderError",
     "ConfigError",
     "DashLambdaError",
+    "DashVersionError",
     "DiskStore",
     "HttpRequest",
     "Invoker",
