@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+# First: fail at import, naming the Dash version, if Dash lacks an internal the library uses.
+from . import _dash_compat  # noqa: F401
 from .auth import Authorizer, BasicAuth, Refusal
 from .errors import (
     BuilderError,
