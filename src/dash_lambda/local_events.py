@@ -46,6 +46,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 from urllib.parse import unquote
 
+from .errors import DashLambdaError
+
 Payload = Literal["v1", "v2", "alb", "url"]
 #: Every shape :func:`build_event` can produce, in the order the CLI lists them.
 PAYLOADS: tuple[Payload, ...] = get_args(Payload)
@@ -83,7 +85,7 @@ _BASE_PATH = re.compile(r"^[A-Za-z0-9._~$!'()*+,;=:@%-]+(/[A-Za-z0-9._~$!'()*+,;
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-class MalformedResponseError(ValueError):
+class MalformedResponseError(DashLambdaError, ValueError):
     """The handler returned something the front door would refuse.
 
     API Gateway and ALB answer such a response with ``502`` and log
@@ -141,7 +143,7 @@ class LocalResponse:
         return [value for key, value in self.headers if key.lower() == wanted]
 
 
-class OutsidePrefixError(LookupError):
+class OutsidePrefixError(DashLambdaError, LookupError):
     """The request's path lies outside the front door's stage or base path.
 
     AWS never invokes the function for such a request; ``response`` is what

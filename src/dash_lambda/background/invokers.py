@@ -18,6 +18,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
+from ..errors import DashLambdaError
+
 logger = logging.getLogger("dash_lambda")
 
 #: Lambda accepts at most 256 KB in an asynchronous invocation's payload.
@@ -33,7 +35,7 @@ class Invoker(Protocol):
     def invoke(self, event: dict[str, Any]) -> None: ...
 
 
-class InvokeError(RuntimeError):
+class InvokeError(DashLambdaError, RuntimeError):
     """The job's invocation could not be started."""
 
 
