@@ -2,6 +2,9 @@
 # Install what the project needs, once: the project venv (.venv), and with
 # --test also its dev tools, the SAM CLI in its own venv (.venvs/sam; it pins
 # its own Flask) and Debian's Chromium + ChromeDriver for the browser tests.
+# --dash-lowest installs only .venvs/dash-lowest: the project and its dev
+# tools on the lowest supported Dash, Flask and Werkzeug
+# (constraints/dash-lowest.txt), for scripts/test.sh's second run.
 # Safe to run again: each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +14,21 @@ want_test=false
 PYTHON=${PYTHON:-python3}
 
 stamp_ok() { [[ -f "$1" ]] && [[ "$(cat "$1")" == "$2" ]]; }
+
+if [[ "${1:-}" == "--dash-lowest" ]]; then
+    # The checkout's path is in the stamp: the install is editable, and
+    # .venvs may be shared by several checkouts.
+    lowest_hash=$( (cat pyproject.toml constraints/dash-lowest.txt; pwd) | sha256sum | cut -c1-16)
+    if ! stamp_ok .venvs/dash-lowest/.installed "$lowest_hash"; then
+        echo "==> installing dash-lambda[dev] on the lowest supported Dash into .venvs/dash-lowest"
+        mkdir -p .venvs
+        [[ -x .venvs/dash-lowest/bin/python ]] || "$PYTHON" -m venv .venvs/dash-lowest
+        .venvs/dash-lowest/bin/python -m pip install --quiet --upgrade pip
+        .venvs/dash-lowest/bin/python -m pip install --quiet -c constraints/dash-lowest.txt -e ".[dev]"
+        echo "$lowest_hash" > .venvs/dash-lowest/.installed
+    fi
+    exit 0
+fi
 
 # The project itself, editable: with its development tools for the tests,
 # with only what serving needs otherwise (a newcomer's first command is quick).

@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # Run every check: lint, types, and the whole pytest suite (unit, through a
-# real Dash app, SAM template and build, browser tests in Chromium).
-# Extra arguments go to pytest, e.g. `bash scripts/test.sh -k prefix`.
+# real Dash app, SAM template and build, browser tests in Chromium) on the
+# latest Dash; then the suite again, without the browser and SAM tests, on
+# the lowest supported Dash (constraints/dash-lowest.txt).
+# Extra arguments go to both pytest runs, e.g. `bash scripts/test.sh -k prefix`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh --test
+bash scripts/bootstrap.sh --dash-lowest
+outer_path=$PATH
 # The project venv first; the SAM CLI's venv after it, for `sam` only.
 export PATH="$PWD/.venv/bin:$PWD/.venvs/sam/bin:$PATH"
 export SAM_CLI_TELEMETRY=0
 echo "==> ruff"; .venv/bin/ruff check src tests frontend benchmarks
 echo "==> mypy --strict"; .venv/bin/mypy
-echo "==> pytest"; .venv/bin/python -m pytest "$@"
+echo "==> pytest (Dash $(.venv/bin/python -c 'import dash; print(dash.__version__)'))"
+.venv/bin/python -m pytest "$@"
+lowest=.venvs/dash-lowest/bin
+echo "==> pytest on the lowest supported Dash ($("$lowest/python" -c 'import dash; print(dash.__version__)'))"
+PATH="$PWD/$lowest:$outer_path" "$lowest/python" -m pytest -m "not browser and not sam" "$@"

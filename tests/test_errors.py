@@ -386,3 +386,26 @@ def test_a_warm_up_that_cannot_build_the_app_reports_it_instead_of_raising(
     assert "RuntimeError: no database" in answer["error"] and "warm-1" in answer["error"]
     [line] = adapter_lines(errors_log, "warm-1")
     assert line.exc_info is not None
+
+
+def test_every_exception_the_library_defines_is_a_dash_lambda_error() -> None:
+    import importlib
+    import inspect
+    import pkgutil
+
+    import dash_lambda
+    from dash_lambda import DashLambdaError
+    from dash_lambda.background.worker import JobStopped
+
+    defined: set[type[BaseException]] = set()
+    for module_info in pkgutil.walk_packages(dash_lambda.__path__, "dash_lambda."):
+        module = importlib.import_module(module_info.name)
+        defined.update(
+            value
+            for value in vars(module).values()
+            if inspect.isclass(value) and issubclass(value, BaseException) and value.__module__ == module.__name__
+        )
+    # Not an error: a BaseException, so a callback's `except Exception` cannot swallow it.
+    exempt = {JobStopped}
+    assert len(defined) > 10
+    assert {error.__name__ for error in defined - exempt if not issubclass(error, DashLambdaError)} == set()

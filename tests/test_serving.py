@@ -261,8 +261,43 @@ def test_basic_auth_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert ok["statusCode"] == 200
 
 
+def test_basic_auth_scheme_is_case_insensitive() -> None:
+    handler = make_lambda_handler(sample_app.build_app, basic_auth="ada:s3cret")
+    token = base64.b64encode(b"ada:s3cret").decode()
+    for header in (f"basic {token}", f"BASIC {token}", f"Basic  {token} "):
+        response = handler(event_for("http-api-default", "/", headers={"authorization": header}), None)
+        assert response["statusCode"] == 200, header
+
+
+def test_basic_auth_user_names_cannot_hold_a_colon() -> None:
+    with pytest.raises(ValueError, match="cannot contain ':'"):
+        BasicAuth("ada:lovelace", "s3cret")
+
+
+def test_basic_auth_passed_in_code_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DASH_LAMBDA_BASIC_AUTH", "env:pw")
+    handler = make_lambda_handler(sample_app.build_app, basic_auth="ada:s3cret")
+    env_creds = handler(event_for("http-api-default", "/", headers={"authorization": basic("env:pw")}), None)
+    assert env_creds["statusCode"] == 401
+    ok = handler(event_for("http-api-default", "/", headers={"authorization": basic("ada:s3cret")}), None)
+    assert ok["statusCode"] == 200
+    open_handler = make_lambda_handler(sample_app.build_app, basic_auth=None)
+    assert open_handler(event_for("http-api-default", "/"), None)["statusCode"] == 200
+
+
 @pytest.mark.parametrize(
-    "header", ["Bearer abc", "Basic !!!notbase64", "Basic " + base64.b64encode(b"ada").decode()]
+    "header",
+    [
+        "Bearer abc",
+        "Digest username=ada",
+        "Basic",
+        "Basic !!!notbase64",
+        "Basic " + base64.b64encode(b"ada").decode(),
+        "Basic " + base64.b64encode(b"\xffada:s3cret").decode(),  # not UTF-8
+        "Basic " + base64.b64encode(b"ada:s3cret:more").decode(),
+        "Basic " + base64.b64encode(b"ada:s3cre").decode(),
+        "Basic " + base64.b64encode(b"adb:s3cret").decode(),
+    ],
 )
 def test_basic_auth_refuses_malformed_credentials(header: str) -> None:
     auth = BasicAuth("ada", "s3cret")

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+# First: fail at import, naming the Dash version, if Dash lacks an internal the library uses.
+from . import _dash_compat  # noqa: F401
 from .auth import Authorizer, BasicAuth, Refusal, Request
-from .config import ConfigError
 from .errors import (
     BuilderError,
+    ConfigError,
     DashLambdaError,
+    DashVersionError,
     MalformedEventError,
     UnsupportedAppError,
     UnsupportedEventError,
@@ -49,6 +52,7 @@ __all__ = [
     "BuilderError",
     "ConfigError",
     "DashLambdaError",
+    "DashVersionError",
     "DiskStore",
     "EventSource",
     "HttpRequest",

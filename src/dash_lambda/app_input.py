@@ -47,6 +47,11 @@ def classify(target: object) -> Kind:
 def check_app(app: dash.Dash) -> None:
     """Refuse a Dash app that cannot serve several prefixes, with the reason and the fix."""
     server = getattr(app, "server", None)
+    if server is None:  # Dash() with server=False: Dash < 4.4 makes no Flask app until init_app
+        raise UnsupportedAppError(
+            "the Dash app has no server yet (it was made with server=False); call "
+            "app.init_app(server) before creating the handler"
+        )
     if not isinstance(server, flask.Flask):
         raise UnsupportedAppError(
             f"the Dash app runs on {type(server).__name__}, not Flask; dash_lambda serves Dash's "

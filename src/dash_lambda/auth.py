@@ -8,11 +8,11 @@ check) plug in the same way.
 
 from __future__ import annotations
 
-import binascii
 import hmac
-from base64 import b64decode
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
+
+from werkzeug.datastructures import Authorization
 
 
 class Request(Protocol):
@@ -68,14 +68,17 @@ Authorizer = Callable[[Request], "Refusal | None"]
 class BasicAuth:
     """HTTP basic authentication against one user name and password.
 
-    Both are compared in constant time, so response timing does not tell an
-    attacker how much of a guess was right.
+    Werkzeug parses the header; both parts are compared in constant time, so
+    response timing does not tell an attacker how much of a guess was right.
     """
 
     def __init__(self, username: str, password: str, *, realm: str = "Dash") -> None:
         if not username or not password:
             raise ValueError("basic auth needs a non-empty user name and password")
-        self._expected = f"{username}:{password}".encode()
+        if ":" in username:
+            raise ValueError("a basic auth user name cannot contain ':' (RFC 7617)")
+        self._username = username.encode()
+        self._password = password.encode()
         self._challenge = Refusal(
             status=401,
             message="Authentication required",
@@ -91,12 +94,10 @@ class BasicAuth:
         return cls(username, password)
 
     def __call__(self, request: Request) -> Refusal | None:
-        header = request.header("authorization") or ""
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "basic":
+        given = Authorization.from_header(request.header("authorization"))
+        if given is None or given.type != "basic":
             return self._challenge
-        try:
-            given = b64decode(token.strip(), validate=True)
-        except (binascii.Error, ValueError):
-            return self._challenge
-        return None if hmac.compare_digest(given, self._expected) else self._challenge
+        # "&", not "and": both comparisons run whatever the first one found.
+        user_ok = hmac.compare_digest((given.username or "").encode(), self._username)
+        password_ok = hmac.compare_digest((given.password or "").encode(), self._password)
+        return None if user_ok & password_ok else self._challenge

@@ -1,16 +1,28 @@
-"""The adapter's settings: keyword arguments, overridden by environment variables.
+"""The adapter's settings: keyword argument, else environment variable, else default.
 
 Every option is a keyword argument of :func:`dash_lambda.make_lambda_handler`
-with a default that suits most apps.  Where a SAM template would set it, an
-environment variable overrides the argument, so a deployment can change it
-without a code change.  An empty variable counts as unset.
+with a default that suits most apps.  Where a SAM template would set it, a
+``DASH_LAMBDA_*`` environment variable supplies the option when the code does
+not pass it, so a deployment can change it without a code change.  A value
+the code passes always wins: what the code says is what runs, whatever the
+function's (or a developer's shell's) environment holds.  An empty variable
+counts as unset.
+
+"Not passed" is told apart from every real value (``None`` included) by the
+:data:`UNSET` sentinel, the default of those arguments; the documented
+defaults live in :func:`resolve`.
 """
 
 from __future__ import annotations
 
+import enum
+import math
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final, TypeVar
 
+from .errors import ConfigError as ConfigError  # raised here; its home is errors
 from .prefix import normalize_prefix
 
 ENV_PREFIX = "DASH_LAMBDA_PREFIX"
@@ -24,140 +36,147 @@ ENV_BASIC_AUTH = "DASH_LAMBDA_BASIC_AUTH"
 ENV_PRIME = "DASH_LAMBDA_PRIME"
 ENV_STATIC_DIR = "DASH_LAMBDA_STATIC_DIR"
 
+_T = TypeVar("_T")
+
 _FALSE = {"0", "false", "no", "off"}
 _TRUE = {"1", "true", "yes", "on"}
 
+class Unset(enum.Enum):
+    """The type of :data:`UNSET`: an option the code did not pass."""
 
-class ConfigError(ValueError):
-    """An option or environment variable has a value the adapter cannot use."""
+    UNSET = "UNSET"
+
+    def __repr__(self) -> str:
+        return "UNSET"
 
 
+#: Default of the options an environment variable can supply: "not passed".
+UNSET: Final = Unset.UNSET
+
+
+@dataclass(frozen=True, slots=True, repr=False)
 class Settings:
     """Resolved options of one handler (see :func:`resolve`)."""
 
-    # A plain class, not a dataclass: the decorator alone would cost about a
-    # millisecond of every cold start.
-    __slots__ = (
-        "basic_auth",
-        "compress",
-        "compress_min_bytes",
-        "health_path",
-        "max_apps",
-        "prefix",
-        "prefixes",
-        "prime",
-        "static_cache_bytes",
-        "static_dir",
-    )
-
-    def __init__(
-        self,
-        *,
-        prefix: str | None,
-        prefixes: tuple[str, ...],
-        max_apps: int,
-        compress: bool,
-        compress_min_bytes: int,
-        static_cache_bytes: int,
-        health_path: str | None,
-        basic_auth: str | None,
-        prime: bool,
-        static_dir: str | None = None,
-    ) -> None:
-        self.prefix = prefix
-        self.prefixes = prefixes
-        self.max_apps = max_apps
-        self.compress = compress
-        self.compress_min_bytes = compress_min_bytes
-        self.static_cache_bytes = static_cache_bytes
-        self.health_path = health_path
-        self.basic_auth = basic_auth
-        self.prime = prime
-        self.static_dir = static_dir
+    prefix: str | None
+    prefixes: tuple[str, ...]
+    max_apps: int
+    compress: bool
+    compress_min_bytes: int
+    static_cache_bytes: int
+    health_path: str | None
+    basic_auth: str | None
+    prime: bool
+    static_dir: str | None = None
 
     def __repr__(self) -> str:
-        shown = {name: getattr(self, name) for name in self.__slots__ if name != "basic_auth"}
-        return f"Settings({shown}, basic_auth={'set' if self.basic_auth else None})"
+        # The credentials stay out of logs and tracebacks.
+        return (
+            f"Settings(prefix={self.prefix!r}, prefixes={self.prefixes!r}, max_apps={self.max_apps}, "
+            f"compress={self.compress}, compress_min_bytes={self.compress_min_bytes}, "
+            f"static_cache_bytes={self.static_cache_bytes}, health_path={self.health_path!r}, "
+            f"basic_auth={('set' if self.basic_auth else None)!r}, prime={self.prime}, "
+            f"static_dir={self.static_dir!r})"
+        )
 
 
 def resolve(
     *,
-    prefix: str | None,
-    prefixes: Sequence[str],
-    max_apps: int,
-    compress: bool,
-    compress_min_bytes: int,
-    static_cache_mb: float,
-    health_path: str | None,
-    basic_auth: str | None,
-    prime: bool,
-    static_dir: str | os.PathLike[str] | None = None,
+    prefix: str | Unset | None = UNSET,
+    prefixes: Sequence[str] | Unset = UNSET,
+    max_apps: int | Unset = UNSET,
+    compress: bool | Unset = UNSET,
+    compress_min_bytes: int | Unset = UNSET,
+    static_cache_mb: float | Unset = UNSET,
+    health_path: str | Unset | None = UNSET,
+    basic_auth: str | Unset | None = UNSET,
+    prime: bool | Unset = UNSET,
+    static_dir: str | os.PathLike[str] | Unset | None = UNSET,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
-    """Merge keyword arguments with the environment (which wins when set)."""
-    env = os.environ if environ is None else environ
+    """Each option from its argument if passed, else from its variable if set, else its default.
 
-    def get(name: str) -> str | None:
-        value = env.get(name, "").strip()
-        return value or None
-
-    prefix = get(ENV_PREFIX) or prefix
-    raw_prefixes = get(ENV_PREFIXES)
-    if raw_prefixes is not None:
-        prefixes = [p for p in raw_prefixes.split(",") if p.strip()]
-    health = get(ENV_HEALTH_PATH)
-    if health is not None:
-        health_path = None if health.lower() in _FALSE else health
-    raw_static_dir = get(ENV_STATIC_DIR)
-    if raw_static_dir is not None:
-        static_dir = None if raw_static_dir.lower() in _FALSE else raw_static_dir
+    A variable is only read for an option not passed, so a bad value in one
+    the code overrides raises nothing.  Errors name the argument or the
+    variable the bad value came from.
+    """
+    env = _Environment(os.environ if environ is None else environ)
+    chosen_prefix = env.text(prefix, ENV_PREFIX, None)
+    if isinstance(prefixes, Unset):
+        raw = env.raw(ENV_PREFIXES)
+        prefixes = [p for p in raw.split(",") if p.strip()] if raw else ()
+    health = env.text(health_path, ENV_HEALTH_PATH, "/health")
+    if health_path is UNSET and health is not None and health.lower() in _FALSE:
+        health = None  # the variable's "off"; the argument's is None
+    if isinstance(static_dir, Unset):
+        raw_static_dir = env.raw(ENV_STATIC_DIR)
+        static_dir = None if raw_static_dir is None or raw_static_dir.lower() in _FALSE else raw_static_dir
     return Settings(
-        prefix=None if prefix is None else normalize_prefix(prefix),
+        prefix=None if chosen_prefix is None else normalize_prefix(chosen_prefix),
         prefixes=tuple(dict.fromkeys(normalize_prefix(p.strip()) for p in prefixes)),
-        max_apps=_int(get(ENV_MAX_APPS), max_apps, ENV_MAX_APPS, minimum=1),
-        compress=_bool(get(ENV_COMPRESS), compress, ENV_COMPRESS),
-        compress_min_bytes=_int(
-            get(ENV_COMPRESS_MIN_BYTES), compress_min_bytes, ENV_COMPRESS_MIN_BYTES, minimum=0
-        ),
-        static_cache_bytes=int(
-            _float(get(ENV_STATIC_CACHE_MB), static_cache_mb, ENV_STATIC_CACHE_MB) * 1024 * 1024
-        ),
-        health_path=None if not health_path else "/" + health_path.strip("/"),
-        basic_auth=get(ENV_BASIC_AUTH) or basic_auth,
-        prime=_bool(get(ENV_PRIME), prime, ENV_PRIME),
+        max_apps=env.count(max_apps, "max_apps", ENV_MAX_APPS, 4, minimum=1),
+        compress=env.flag(compress, ENV_COMPRESS, True),
+        compress_min_bytes=env.count(compress_min_bytes, "compress_min_bytes", ENV_COMPRESS_MIN_BYTES, 2048),
+        static_cache_bytes=env.megabytes(static_cache_mb, "static_cache_mb", ENV_STATIC_CACHE_MB, 64),
+        health_path=None if not health else "/" + health.strip("/"),
+        basic_auth=env.text(basic_auth, ENV_BASIC_AUTH, None),
+        prime=env.flag(prime, ENV_PRIME, True),
         static_dir=None if static_dir is None else os.fspath(static_dir),
     )
 
 
-def _bool(raw: str | None, default: bool, name: str) -> bool:
-    if raw is None:
-        return default
-    if raw.lower() in _TRUE:
-        return True
-    if raw.lower() in _FALSE:
-        return False
-    raise ConfigError(f"{name}={raw!r}: use true or false")
+class _Environment:
+    """Reads an option's variable, only for options the code did not pass."""
 
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
 
-def _int(raw: str | None, default: int, name: str, *, minimum: int) -> int:
-    value = default
-    if raw is not None:
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ConfigError(f"{name}={raw!r}: use a whole number") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
-    return value
+    def raw(self, name: str) -> str | None:
+        return self._environ.get(name, "").strip() or None
 
+    def text(self, argument: _T | Unset, name: str, default: _T) -> _T | str:
+        if not isinstance(argument, Unset):
+            return argument
+        raw = self.raw(name)
+        return default if raw is None else raw
 
-def _float(raw: str | None, default: float, name: str) -> float:
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r}: use a number") from None
-    if value < 0:
-        raise ConfigError(f"{name} must not be negative")
-    return value
+    def flag(self, argument: bool | Unset, name: str, default: bool) -> bool:
+        if not isinstance(argument, Unset):
+            return argument
+        raw = self.raw(name)
+        if raw is None:
+            return default
+        if raw.lower() in _TRUE:
+            return True
+        if raw.lower() in _FALSE:
+            return False
+        raise ConfigError(f"{name}={raw!r}: use true or false")
+
+    def count(self, argument: int | Unset, option: str, name: str, default: int, *, minimum: int = 0) -> int:
+        raw = self.raw(name) if isinstance(argument, Unset) else None
+        if raw is not None:
+            try:
+                value = int(raw)
+            except ValueError:
+                raise ConfigError(f"{name}={raw!r}: use a whole number") from None
+            option = name
+        else:
+            value = default if isinstance(argument, Unset) else argument
+        if value < minimum:
+            raise ConfigError(f"{option} must be at least {minimum}, got {value}")
+        return value
+
+    def megabytes(self, argument: float | Unset, option: str, name: str, default: float) -> int:
+        """An option given in MB, in bytes."""
+        raw = self.raw(name) if isinstance(argument, Unset) else None
+        if raw is not None:
+            try:
+                value = float(raw)
+            except ValueError:
+                raise ConfigError(f"{name}={raw!r}: use a number") from None
+            option = name
+        else:
+            value = default if isinstance(argument, Unset) else argument
+        if not 0 <= value < math.inf:  # NaN fails both
+            raise ConfigError(f"{option} must not be negative or infinite, got {value}")
+        return int(value * 1024 * 1024)

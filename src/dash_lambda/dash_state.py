@@ -35,7 +35,6 @@ from dash import _callback, _get_app, _get_paths, _pages
 
 from .dash_links import BakedLinks, relative_path
 from .dash_routes import live_page_redirects
-from .errors import BuilderError
 
 Registry = Mapping[str, dict[str, Any]]
 
@@ -89,12 +88,12 @@ class DashGlobals:
             script for script in self._inline_scripts if script not in _callback.GLOBAL_INLINE_SCRIPTS
         )
         for key, value in self._api_paths.items():
-            _callback.GLOBAL_API_PATHS.setdefault(key, value)
+            _api_paths().setdefault(key, value)
         _set_registry(self._unowned_pages() if pages is None else pages)
         self._registry_owner = None
         # The app being built must be the one dash.get_app() returns (Pages'
         # redirect_from adds its routes to that app), not the last one served.
-        _get_app.app_context.set(None)
+        _forget_context_app()
         _dedupe_resources()  # a build that failed half-way may have appended
         self._active = None  # Dash.__init__ repoints the globals at the new app
 
@@ -126,13 +125,10 @@ class DashGlobals:
 
     def _serve(self, app: dash.Dash, registry: Registry) -> ServedApp:
         _dedupe_resources()
-        setup = getattr(app, "_setup_server", None)
-        if setup is None:
-            raise BuilderError("this Dash version has no _setup_server; dash_lambda needs Dash >= 2.16")
         pages = OrderedDict(registry) if getattr(app, "use_pages", False) else None
         live_page_redirects(app, pages or {})
         with app.server.test_request_context("/"):
-            setup()
+            app._setup_server()  # type: ignore[no-untyped-call]
         served = ServedApp(app, pages)
         self._served.add(served)
         self.activate(served, served.prefix)
@@ -151,7 +147,7 @@ class DashGlobals:
             _get_paths.CONFIG = app.config
             _pages.CONFIG = app.config
             _get_app.APP = app
-            _get_app.app_context.set(None)  # dash.get_app() falls back to APP
+            _forget_context_app()  # dash.get_app() falls back to APP
             self._active = served
             if served.pages is not None and self._registry_owner is not served:
                 _set_registry(served.pages)
@@ -179,12 +175,12 @@ class DashGlobals:
             self._inline_scripts += [
                 s for s in _callback.GLOBAL_INLINE_SCRIPTS if s not in self._inline_scripts
             ]
-            self._api_paths.update(_callback.GLOBAL_API_PATHS)
+            self._api_paths.update(_api_paths())
         else:
             self._callback_map = {k: copy.copy(v) for k, v in _callback.GLOBAL_CALLBACK_MAP.items()}
             self._callback_list = saved
             self._inline_scripts = list(_callback.GLOBAL_INLINE_SCRIPTS)
-            self._api_paths = dict(_callback.GLOBAL_API_PATHS)
+            self._api_paths = dict(_api_paths())
 
     def _unowned_pages(self) -> Registry:
         """The page registry without the pages that belong to apps being served."""
@@ -208,6 +204,19 @@ def _isolated(wsgi_app: WsgiCall) -> WsgiCall:
         return contextvars.copy_context().run(wsgi_app, environ, start_response)
 
     return run
+
+
+def _api_paths() -> dict[str, Any]:
+    """Dash's pending ``api_endpoint`` callbacks (Dash >= 3.3; older ones have none to keep)."""
+    paths: dict[str, Any] = getattr(_callback, "GLOBAL_API_PATHS", {})
+    return paths
+
+
+def _forget_context_app() -> None:
+    """Clear the app ``dash.get_app()`` prefers to ``_get_app.APP`` (a context variable, Dash >= 3.3)."""
+    app_context = getattr(_get_app, "app_context", None)
+    if app_context is not None:
+        app_context.set(None)
 
 
 def _set_registry(pages: Registry) -> None:

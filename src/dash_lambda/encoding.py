@@ -11,6 +11,8 @@ from __future__ import annotations
 from functools import lru_cache
 from types import ModuleType
 
+from werkzeug.http import parse_accept_header
+
 #: Content types sent as text and worth compressing; everything else is
 #: base64-encoded as binary.  apig-wsgi's own list misses JavaScript, which
 #: Python <= 3.11 calls application/javascript when /etc/mime.types is absent.
@@ -57,39 +59,29 @@ def is_text(content_type: str) -> bool:
 def negotiate(accept_encoding: str | None, allow_brotli: bool = True) -> str | None:
     """Pick ``"br"``, ``"gzip"`` or ``None`` (send as is) from an Accept-Encoding value.
 
-    Follows RFC 9110: ``q=0`` refuses a coding, ``*`` stands for codings not
-    named, and of equal weights brotli wins because it is smaller.
+    Werkzeug parses the header (RFC 9110's lists and quality values; an item
+    whose ``q`` is not a number from 0 to 1 is dropped).  Each coding we offer
+    gets the weight of its own entry, else that of ``*`` (which stands for the
+    codings not named), else 0: ``q=0`` refuses a coding even when ``*``
+    accepts the rest, and ``identity`` is always acceptable, so ``None`` is
+    the answer when nothing we offer weighs more than 0.  Of equal weights
+    brotli wins because it is smaller.  Cached: browsers send a handful of
+    distinct values, and this runs on every request.
 
     >>> negotiate("gzip, deflate, br", allow_brotli=False)
     'gzip'
     >>> negotiate("gzip;q=0, identity") is None
     True
+    >>> negotiate("gzip;q=0, *", allow_brotli=False) is None
+    True
     """
     if not accept_encoding:
         return None
-    weights: dict[str, float] = {}
-    for part in accept_encoding.split(","):
-        coding, _, params = part.partition(";")
-        coding = coding.strip().lower()
-        if not coding:
-            continue
-        weight = 1.0
-        for param in params.split(";"):
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    weight = float(value.strip())
-                except ValueError:
-                    weight = 0.0
-        weights[coding] = weight
-    offered = ["br", "gzip"] if allow_brotli and _brotli() is not None else ["gzip"]
-    best: str | None = None
-    best_weight = 0.0
-    for coding in offered:
-        weight = weights.get(coding, weights.get("*", 0.0))
-        if weight > best_weight:
-            best, best_weight = coding, weight
-    return best
+    accepted = parse_accept_header(accept_encoding)
+    offered = ("br", "gzip") if allow_brotli and _brotli() is not None else ("gzip",)
+    # Not Accept.best_match: it lets "*" stand for a coding refused by name.
+    best = max(offered, key=accepted.quality)  # the first of equal weights: brotli
+    return best if accepted.quality(best) > 0 else None
 
 
 def compress(body: bytes, coding: str, *, once: bool = False) -> bytes:

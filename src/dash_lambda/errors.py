@@ -1,10 +1,14 @@
-"""Exceptions raised by dash_lambda.
+"""Exceptions raised by dash_lambda; every one derives from :class:`DashLambdaError`.
 
 Only :class:`UnsupportedEventError` escapes the handler; :class:`BuilderError`
-(with :class:`UnsupportedAppError`) is raised by :func:`make_lambda_handler`
-when it is given something it cannot serve or builds apps at init. Every
-other problem is answered with an HTTP response in the shape of the front
-door the request came through.
+(with :class:`UnsupportedAppError`) and :class:`ConfigError` are raised by
+:func:`make_lambda_handler` when it is given something it cannot serve or
+builds apps at init, and :class:`DashVersionError` by ``import dash_lambda``
+when the installed Dash lacks what the library uses. Every other problem is
+answered with an HTTP response in the shape of the front door the request
+came through.  Each also derives from the built-in exception it refines
+(``ValueError``, ``TypeError``, ``ImportError``...), so code written against
+those keeps working.
 """
 
 from __future__ import annotations
@@ -49,4 +53,21 @@ class UnsupportedAppError(BuilderError):
     a builder that cannot be called as ``build_app(dash_kwargs)``, a Dash app
     whose routes or backend the adapter cannot serve under several prefixes.
     The message names the fix.
+    """
+
+
+class ConfigError(DashLambdaError, ValueError):
+    """An option or environment variable has a value the adapter cannot use.
+
+    Raised when the handler is created; the message names the keyword
+    argument or the ``DASH_LAMBDA_*`` variable the value came from.
+    """
+
+
+class DashVersionError(DashLambdaError, ImportError):
+    """The installed Dash lacks an internal name dash_lambda relies on.
+
+    Raised by ``import dash_lambda`` (see :mod:`dash_lambda._dash_compat`),
+    naming the installed Dash version, the supported range and what is
+    missing, rather than an ``AttributeError`` on the first request.
     """

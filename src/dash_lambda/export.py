@@ -43,6 +43,7 @@ from urllib.parse import quote, unquote, urlsplit
 import dash
 
 from .encoding import is_text
+from .errors import DashLambdaError
 from .static_files import MANIFEST_FORMAT, MANIFEST_NAME, VARIANT_SUFFIXES, is_fingerprinted, plain_path
 
 GENERATOR = "dash-lambda export-static"
@@ -54,7 +55,7 @@ FAVICON = "/_favicon.ico"
 _SRC_OR_HREF = re.compile(r"""(?:src|href)=["']([^"']+)["']""")
 
 
-class ExportError(Exception):
+class ExportError(DashLambdaError):
     """The export cannot be made; the message says why and what to change."""
 
 

@@ -23,7 +23,7 @@ from .app_errors import request_id as _request_id
 from .apps import AppBuilder, open_apps
 from .auth import Authorizer, BasicAuth
 from .background.events import is_job_event
-from .config import Settings, resolve
+from .config import UNSET, Settings, Unset, resolve
 from .encoding import negotiate
 from .errors import MalformedEventError, UnsupportedEventError
 from .http_cache import not_modified
@@ -291,18 +291,18 @@ class LambdaHandler:
 def make_lambda_handler(
     app: dash.Dash | AppBuilder,
     *,
-    prefix: str | None = None,
-    prefixes: Sequence[str] = (),
-    max_apps: int = 4,
-    compress: bool = True,
-    compress_min_bytes: int = 2048,
-    static_cache_mb: float = 64,
-    health_path: str | None = "/health",
-    basic_auth: str | None = None,
+    prefix: str | Unset | None = UNSET,
+    prefixes: Sequence[str] | Unset = UNSET,
+    max_apps: int | Unset = UNSET,
+    compress: bool | Unset = UNSET,
+    compress_min_bytes: int | Unset = UNSET,
+    static_cache_mb: float | Unset = UNSET,
+    health_path: str | Unset | None = UNSET,
+    basic_auth: str | Unset | None = UNSET,
     authorizers: Sequence[Authorizer] = (),
     sources: Sequence[EventSource] = (),
-    prime: bool = True,
-    static_dir: str | os.PathLike[str] | None = None,
+    prime: bool | Unset = UNSET,
+    static_dir: str | os.PathLike[str] | Unset | None = UNSET,
 ) -> LambdaHandler:
     """Wrap a Dash app, or a Dash app builder, in a Lambda handler for any HTTP front door.
 
@@ -321,33 +321,45 @@ def make_lambda_handler(
     with one argument) raises :class:`~dash_lambda.UnsupportedAppError` here,
     naming the fix.
 
-    Keyword arguments (environment variables override them when set):
+    Keyword arguments, each with its environment variable and its default.
+    An argument passed wins; one not passed is read from its variable when
+    that is set and not empty, else the default applies:
 
-    * ``prefix`` (``DASH_LAMBDA_PREFIX``): use this external prefix instead of
-      detecting it, for setups detection cannot see (CloudFront in front).
-    * ``prefixes`` (``DASH_LAMBDA_PREFIXES``, comma-separated): build these
-      apps now, in the init phase, so no request pays for building.
-    * ``max_apps`` (``DASH_LAMBDA_MAX_APPS``): builder mode's apps kept per
-      sandbox (LRU); it builds at most 4 times ``max_apps`` over its life, then
-      serves new prefixes with an app it has (see :mod:`dash_lambda.apps`).
-    * ``compress`` (``DASH_LAMBDA_COMPRESS``) and ``compress_min_bytes``
-      (``DASH_LAMBDA_COMPRESS_MIN_BYTES``): gzip/brotli text responses.
-    * ``static_cache_mb`` (``DASH_LAMBDA_STATIC_CACHE_MB``): memory for
-      finished responses of bundles and assets; 0 turns it off.
-    * ``health_path`` (``DASH_LAMBDA_HEALTH_PATH``, ``off`` to disable):
-      answered with ``{"status":"ok"}`` without building Dash.
-    * ``basic_auth`` (``DASH_LAMBDA_BASIC_AUTH``): ``"user:password"``.
-    * ``authorizers``: callables that may refuse a request (see :class:`Refusal`).
+    * ``prefix`` (``DASH_LAMBDA_PREFIX``; default ``None``, detected): use this
+      external prefix instead of detecting it, for setups detection cannot
+      see (CloudFront in front).
+    * ``prefixes`` (``DASH_LAMBDA_PREFIXES``, comma-separated; default none):
+      build these apps now, in the init phase, so no request pays for building.
+    * ``max_apps`` (``DASH_LAMBDA_MAX_APPS``; default 4): builder mode's apps
+      kept per sandbox (LRU); it builds at most 4 times ``max_apps`` over its
+      life, then serves new prefixes with an app it has (see :mod:`dash_lambda.apps`).
+    * ``compress`` (``DASH_LAMBDA_COMPRESS``; default ``True``) and
+      ``compress_min_bytes`` (``DASH_LAMBDA_COMPRESS_MIN_BYTES``; default 2048):
+      gzip/brotli text responses.
+    * ``static_cache_mb`` (``DASH_LAMBDA_STATIC_CACHE_MB``; default 64): memory
+      for finished responses of bundles and assets; 0 turns it off.
+    * ``health_path`` (``DASH_LAMBDA_HEALTH_PATH``, ``off`` to disable; default
+      ``"/health"``, ``None`` to disable): answered with ``{"status":"ok"}``
+      without building Dash.
+    * ``basic_auth`` (``DASH_LAMBDA_BASIC_AUTH``; default ``None``, off):
+      ``"user:password"``.
+    * ``authorizers`` (no variable; default none): callables that may refuse
+      a request (see :class:`Refusal`).
+    * ``prime`` (``DASH_LAMBDA_PRIME``; default ``True``): after building an
+      app at init (or, in app mode, for each of ``prefixes``), serve its index
+      page, layout and dependencies a few times so the first user's request
+      is a warm one.
+
     * ``sources``: extra :class:`EventSource` instances for events no built-in
       front door sends; tried before the built-in ones, which stay.
-    * ``prime`` (``DASH_LAMBDA_PRIME``): after building an app at init (or,
-      in app mode, for each of ``prefixes``), serve its index page, layout
-      and dependencies a few times so the first user's request is a warm one.
-    * ``static_dir`` (``DASH_LAMBDA_STATIC_DIR``, ``off`` to disable): a
-      ``dash-lambda export-static`` directory whose precompressed files the
-      static-file cache sends instead of compressing, once the app's own
+    * ``static_dir`` (``DASH_LAMBDA_STATIC_DIR``, ``off`` to disable; default
+      none): a ``dash-lambda export-static`` directory whose precompressed files
+      the static-file cache sends instead of compressing, once the app's own
       answer shows they are its bytes (see ``dash_lambda.static_cache``); a
       directory without a readable manifest raises ``StaticFilesError`` here.
+
+    A value that cannot be used raises :class:`~dash_lambda.ConfigError`,
+    naming the argument or the variable it came from.
     """
     settings = resolve(
         prefix=prefix,

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from .encoding import compress, is_text
+from .errors import DashLambdaError
 
 Headers = list[tuple[str, str]]
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -32,7 +33,7 @@ class WsgiResponse:
         self.body = body
 
 
-class WsgiProtocolError(RuntimeError):
+class WsgiProtocolError(DashLambdaError, RuntimeError):
     """The app (or a middleware around it) answered something that is not a WSGI response.
 
     PEP 3333 asks for a status line ``"NNN reason"``, a list of ``(str, str)``

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .errors import DashLambdaError
+
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = 1
 #: Paths (below the app's prefix) a CDN serves from an export; the template's
@@ -44,7 +46,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "public, no-cache"
 
 
-class StaticFilesError(ValueError):
+class StaticFilesError(DashLambdaError, ValueError):
     """The directory is not a usable export; the message says what is wrong."""
 
 

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
+from ..errors import DashLambdaError
 from ..lambda_context import LambdaContext, LocalContext
 
 logger = logging.getLogger("dash_lambda")
@@ -34,7 +35,7 @@ class Invoker(Protocol):
     def invoke(self, event: dict[str, Any]) -> None: ...
 
 
-class InvokeError(RuntimeError):
+class InvokeError(DashLambdaError, RuntimeError):
     """The job's invocation could not be started."""
 
 

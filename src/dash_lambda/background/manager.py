@@ -26,7 +26,7 @@ from typing import Any
 
 from dash.background_callback.managers import BaseBackgroundCallbackManager
 
-from ..config import ConfigError
+from ..errors import ConfigError
 from ..invocation import _current
 from .events import make_job_event
 from .invokers import Invoker, default_invoker

@@ -28,6 +28,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from ..errors import DashLambdaError
+
 ENV_JOBS_BUCKET = "DASH_LAMBDA_JOBS_BUCKET"
 ENV_JOBS_PREFIX = "DASH_LAMBDA_JOBS_PREFIX"
 ENV_JOBS_DIR = "DASH_LAMBDA_JOBS_DIR"
@@ -66,7 +68,7 @@ class JobStore(Protocol):
         ...
 
 
-class StoreError(RuntimeError):
+class StoreError(DashLambdaError, RuntimeError):
     """The store could not be read or written."""
 
 

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
+from ..errors import DashLambdaError
 from ..lambda_context import LocalContext
 from ..sources import BY_NAME, EventSource, find_source
 from ..sources.emulation import HOP_BY_HOP, LocalRequest, LocalResponse, MalformedResponseError
@@ -59,7 +60,7 @@ _STAGE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _BASE_PATH = re.compile(r"^[A-Za-z0-9._~$!'()*+,;=:@%-]+(/[A-Za-z0-9._~$!'()*+,;=:@%-]+)*$")
 
 
-class OutsidePrefixError(LookupError):
+class OutsidePrefixError(DashLambdaError, LookupError):
     """The request's path lies outside the front door's stage or base path.
 
     AWS never invokes the function for such a request; ``response`` is what

@@ -21,10 +21,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from ..errors import DashLambdaError
+
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
-class ServeError(Exception):
+class ServeError(DashLambdaError):
     """A problem the user can fix, reported as one line without a traceback."""
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..encoding import is_text
+from ..errors import DashLambdaError
 
 #: Headers a proxy consumes rather than forwards; API Gateway and ALB do the same.
 HOP_BY_HOP = frozenset(
@@ -37,7 +38,7 @@ HOP_BY_HOP = frozenset(
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-class MalformedResponseError(ValueError):
+class MalformedResponseError(DashLambdaError, ValueError):
     """The handler returned something the front door would refuse.
 
     API Gateway and ALB answer such a response with ``502`` and log
