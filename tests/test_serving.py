@@ -128,9 +128,11 @@ def test_dynamic_responses_are_never_cached(handler: LambdaHandler) -> None:
 
 
 def test_javascript_stays_text_when_mimetypes_say_application_javascript(
-    handler: LambdaHandler, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(mimetypes.types_map, ".js", "application/javascript")
+    # A handler of its own: the session's may hold app.js, stored under the usual mimetype.
+    handler = make_lambda_handler(sample_app.build_app, static_cache_mb=0)
     event = event_for("rest-stage-url", "/assets/app.js", headers={"Accept-Encoding": "identity"})
     response = handler(event, None)
     assert response["multiValueHeaders"]["Content-Type"][0].startswith("application/javascript")
