@@ -162,6 +162,8 @@ PASSED_AND_SET = [
     ("basic_auth", "code:pw", "DASH_LAMBDA_BASIC_AUTH", "env:pw", "basic_auth", "code:pw"),
     ("basic_auth", None, "DASH_LAMBDA_BASIC_AUTH", "env:pw", "basic_auth", None),
     ("prime", False, "DASH_LAMBDA_PRIME", "yes", "prime", False),
+    ("static_dir", "/code-export", "DASH_LAMBDA_STATIC_DIR", "/env-export", "static_dir", "/code-export"),
+    ("static_dir", None, "DASH_LAMBDA_STATIC_DIR", "/env-export", "static_dir", None),
 ]
 
 

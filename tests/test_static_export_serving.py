@@ -121,9 +121,13 @@ def test_the_environment_variable_points_the_handler_at_an_export(
     get(handler, DOOR, PLOTLY_JS, accept="gzip")
     assert handler.static_cache_stats["exported"] == 1
     monkeypatch.setenv("DASH_LAMBDA_STATIC_DIR", "off")
-    handler = make_lambda_handler(sample_app.build_app, static_dir=export_dir)
+    handler = make_lambda_handler(sample_app.build_app)
     get(handler, DOOR, PLOTLY_JS, accept="gzip")
     assert handler.static_cache_stats["exported"] == 0
+    # An argument passed wins over the variable.
+    handler = make_lambda_handler(sample_app.build_app, static_dir=export_dir)
+    get(handler, DOOR, PLOTLY_JS, accept="gzip")
+    assert handler.static_cache_stats["exported"] == 1
 
 
 def test_a_directory_without_an_export_is_refused_when_the_handler_is_made(tmp_path: Path) -> None:

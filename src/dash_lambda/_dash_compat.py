@@ -37,6 +37,7 @@ _MANAGER = "dash.background_callback.managers:BaseBackgroundCallbackManager"
 #: ``_prop_names`` (:mod:`.dash_links`) is set by every generated component
 #: and cannot be seen without building one.
 REQUIRED = (
+    "dash:__version__",
     # dash_state: the globals one process shares between apps and prefixes
     "dash._callback:GLOBAL_CALLBACK_LIST",
     "dash._callback:GLOBAL_CALLBACK_MAP",
