@@ -186,3 +186,55 @@ def test_anonymous_clients_never_get_an_exported_file_a_session_login_protects(e
         assert found is not None
         got = get(handler, DOOR, path, accept="br", headers={"If-None-Match": found[0].etag})
         assert got.status in (302, 401), path  # a validator is no key
+
+
+# --- priming at init ---------------------------------------------------------------------------
+
+
+def first_page_load(handler: Any) -> list[tuple[str, dict[str, str]]]:
+    """What a browser's first page load asks for: the index's files, the favicon, the graph's chunks."""
+    index = get(handler, DOOR, "/", accept="gzip, deflate, br")
+    chunks = ["/_dash-component-suites/dash/dcc/async-graph.js", PLOTLY_JS, "/_favicon.ico"]
+    return [*page_files(index.text, DOOR), *((path, {}) for path in chunks)]
+
+
+def test_with_an_export_init_primes_every_file_the_first_page_load_asks_for(export_dir: Path) -> None:
+    handler = make_lambda_handler(sample_app.build_app, prefixes=["/Prod/"], static_dir=export_dir)
+    files = first_page_load(handler)
+    assert any(is_fingerprinted(path) for path, _ in files) and any(query for _, query in files)
+    before, stats = len(sample_app.REQUESTS), dict(handler.static_cache_stats)
+    must_revalidate = []
+    for path, query in files:
+        got = get(handler, DOOR, path, query=query, accept="gzip, deflate, br")
+        assert got.status == 200 and got.header("content-encoding") in ("br", None), path
+        if "no-cache" in (got.header("cache-control") or ""):
+            must_revalidate.append(path)
+    assert must_revalidate == ["/assets/app.js"]  # Flask's answer for assets: revalidate on every use
+    # No file of the page made the app answer in full: each was stored at init, and the one
+    # marked no-cache was released by the app's 304, as on every later page load.
+    assert sample_app.REQUESTS[before:] == must_revalidate
+    delta = {key: handler.static_cache_stats[key] - stats[key] for key in ("hits", "revalidated", "passed")}
+    assert delta == {"hits": len(files) - 1, "revalidated": 1, "passed": 0}
+    assert handler.static_cache_stats["compressed"] == 0
+
+
+def test_without_an_export_or_with_priming_off_init_leaves_static_files_alone(export_dir: Path) -> None:
+    for options in ({}, {"static_dir": export_dir, "prime": False}):
+        handler = make_lambda_handler(sample_app.build_app, prefixes=["/Prod/"], **options)
+        assert handler.static_cache_stats["stored"] == 0, options
+        before = len(sample_app.REQUESTS)
+        get(handler, DOOR, PLOTLY_JS, accept="br")
+        assert sample_app.REQUESTS[before:] == [PLOTLY_JS], options
+
+
+@pytest.mark.parametrize("gate", ["basic_auth", "session_gate"])
+def test_priming_stores_nothing_the_app_protects(gate: str, export_dir: Path) -> None:
+    builder = getattr(gated_apps, gate)(public_bundles=True)
+    handler = make_lambda_handler(builder, prefixes=["/Prod/"], static_dir=export_dir)
+    assert handler.static_cache_stats["stored"] == 0
+    if gate == "basic_auth":
+        credentials: dict[str, Any] = {"headers": {"Authorization": gated_apps.AUTHORIZATION}}
+    else:
+        credentials = {"cookie": session_cookie(handler, DOOR)}
+    files = protected(make_lambda_handler(builder, static_dir=export_dir), DOOR, credentials)
+    assert_refused(handler, DOOR, files)

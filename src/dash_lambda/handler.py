@@ -9,6 +9,7 @@ source's shape; only a non-HTTP event raises.
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import sys
@@ -18,6 +19,7 @@ from typing import Any
 
 import dash
 
+from . import priming
 from .app_errors import WATCH_KEY, Watch
 from .app_errors import request_id as _request_id
 from .apps import AppBuilder, open_apps
@@ -99,23 +101,45 @@ class LambdaHandler:
         return self._apps.prefixes
 
     def _prime(self, prefix: str) -> None:
-        """Serve a first page load's dynamic requests a few times, past auth (see :func:`priming_events`)."""
-        events = priming_events(prefix)
-        for _ in range(_PRIME_ROUNDS):
-            for event in events:
-                source = find_source(event)
-                assert source is not None
-                request = source.parse(event)
-                request.prefix = prefix
-                response = self._serve(request, event, LocalContext(aws_request_id=PRIME_REQUEST_ID))
-                if response.get("statusCode") != 200:
-                    logger.warning(
-                        "dash_lambda: priming %s%s got %s",
-                        prefix,
-                        event.get("path") or event.get("rawPath"),
-                        response.get("statusCode"),
-                    )
+        """Send a first page load's requests through the handler at init (see :mod:`.priming`).
+
+        The dynamic ones a few times; with an export (``static_dir``) also
+        every static file the page loads, once: with the precompressed
+        bytes at hand that costs reads, not compression, and the first
+        user's page load becomes a warm one.
+        """
+        for _ in range(priming.ROUNDS):
+            for event in priming.dynamic_events():
+                if self._primed(prefix, event).get("statusCode") != 200:
                     return
+        if self._static.files is None:
+            return
+        index = self._primed(prefix, priming.index_event())
+        if index.get("statusCode") != 200:
+            return
+        refused: dict[str, object] = {}
+        for event in priming.static_events(_text(index), prefix, self._apps.get(prefix).dash_app):
+            response = self._primed(prefix, event, quiet=True)
+            if response.get("statusCode") != 200:
+                refused[str(event.get("rawPath") or event.get("path"))] = response.get("statusCode")
+        if refused:  # the app's choice (files behind a login); its users' requests still reach it
+            logger.info("dash_lambda: priming %s left out files the app did not serve: %s", prefix, refused)
+
+    def _primed(self, prefix: str, event: dict[str, Any], *, quiet: bool = False) -> Response:
+        """Serve a priming ``event`` under ``prefix``; unless ``quiet``, warn of anything but a 200."""
+        source = find_source(event)
+        assert source is not None
+        request = source.parse(event)
+        request.prefix = prefix
+        response = self._serve(request, event, LocalContext(aws_request_id=priming.PRIME_REQUEST_ID))
+        if response.get("statusCode") != 200 and not quiet:
+            logger.warning(
+                "dash_lambda: priming %s%s got %s; the rest of the page is not primed",
+                prefix.rstrip("/"),
+                event.get("path") or event.get("rawPath"),
+                response.get("statusCode"),
+            )
+        return response
 
     def __call__(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
@@ -347,8 +371,9 @@ def make_lambda_handler(
       a request (see :class:`Refusal`).
     * ``prime`` (``DASH_LAMBDA_PRIME``; default ``True``): after building an
       app at init (or, in app mode, for each of ``prefixes``), serve its index
-      page, layout and dependencies a few times so the first user's request
-      is a warm one.
+      page, layout and dependencies a few times, and with ``static_dir`` every
+      static file a first page load asks for once, anonymously, so the first
+      user's page load is a warm one.
 
     * ``sources``: extra :class:`EventSource` instances for events no built-in
       front door sends; tried before the built-in ones, which stay.
@@ -387,32 +412,6 @@ def _register_before_snapshot(hook: Callable[[], object]) -> None:
     except ImportError:
         return
     register_before_snapshot(hook)
-
-
-#: ``requestContext.requestId`` of the requests the handler sends itself when priming.
-PRIME_REQUEST_ID = "dash-lambda-prime"
-_PRIME_ROUNDS = 3
-
-
-def priming_events(prefix: str) -> list[dict[str, Any]]:
-    """GETs of the index, the layout and the dependencies, in both payload formats.
-
-    Built by the front doors' own builders, with a browser's Accept-Encoding,
-    and sent through the whole handler (under ``prefix``, which the caller
-    sets on the parsed request), they run every code path a first page load
-    runs (event parsing, apig-wsgi, compression, encoding), so the first
-    real request finds them warm.
-    """
-    from .local.events import FrontDoor, LocalRequest, build_event  # the doors' builders, at init only
-
-    del prefix  # every door's event is at its root; the handler serves it under the prefix
-    headers = (("Accept", "*/*"), ("Accept-Encoding", "gzip, deflate, br"), ("User-Agent", PRIME_REQUEST_ID))
-    doors = (FrontDoor("v1"), FrontDoor("v2"))
-    return [
-        build_event(LocalRequest("GET", path, headers=headers), door, now=0, request_id=PRIME_REQUEST_ID)
-        for path in ("/", "/_dash-layout", "/_dash-dependencies")
-        for door in doors
-    ]
 
 
 def _internal_error(
@@ -469,6 +468,12 @@ def _unreadable(
     return source.json_response(
         event, 400, {"message": f"Bad request: the event could not be read (request id {request_id})"}
     )
+
+
+def _text(response: Response) -> str:
+    """The body of an uncompressed text ``response``."""
+    body = response.get("body") or ""
+    return base64.b64decode(body).decode("utf-8", "replace") if response.get("isBase64Encoded") else str(body)
 
 
 def _name(error: BaseException | None) -> str:

@@ -38,26 +38,20 @@ handler; the server and CLI layer on it.
 
 from __future__ import annotations
 
-import json
-import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
-from http import HTTPStatus
 from typing import Any
 
 from ..errors import DashLambdaError
 from ..lambda_context import LocalContext
-from ..sources import BY_NAME, EventSource, find_source
-from ..sources.emulation import HOP_BY_HOP, LocalRequest, LocalResponse, MalformedResponseError
+from ..sources import BY_NAME, find_source
+from ..sources.emulation import HOP_BY_HOP, FrontDoor, LocalRequest, LocalResponse, MalformedResponseError
 
 #: Every front door :func:`build_event` can play, in the order the CLI lists them.
-PAYLOADS: tuple[str, ...] = tuple(BY_NAME)
+PAYLOADS: tuple[str, ...] = tuple(BY_NAME)  # also checked by FrontDoor
 #: Lambda's limit on a synchronous invocation's *request* (the event), 6 MiB.
 LAMBDA_REQUEST_LIMIT = 6_291_456
 
-_STAGE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-_BASE_PATH = re.compile(r"^[A-Za-z0-9._~$!'()*+,;=:@%-]+(/[A-Za-z0-9._~$!'()*+,;=:@%-]+)*$")
 
 
 class OutsidePrefixError(DashLambdaError, LookupError):
@@ -74,120 +68,6 @@ class OutsidePrefixError(DashLambdaError, LookupError):
             "without invoking the function"
         )
         self.response = response
-
-
-@dataclass(frozen=True, slots=True)
-class FrontDoor:
-    """Which AWS front door the synthesized events pretend to come through.
-
-    ``stage`` puts ``/{stage}/`` in the URL, as API Gateway's own stage URLs
-    do (REST and HTTP APIs only).  ``base_path`` is a custom domain's
-    base-path (API mapping) key instead; the two describe different URLs and
-    cannot be combined.  ``multi_value_headers`` is the ALB target-group
-    setting, ``binary_media_types`` whether a REST API has ``*/*`` binary
-    media types (our template does), which makes it base64-encode every
-    request body.
-    """
-
-    payload: str = "v1"
-    stage: str | None = None
-    base_path: str | None = None
-    multi_value_headers: bool = False
-    binary_media_types: bool = True
-    region: str = "us-east-1"
-    api_id: str = "local0000"
-    account_id: str = "123456789012"
-
-    def __post_init__(self) -> None:
-        if self.payload not in PAYLOADS:
-            raise ValueError(f"payload must be one of {', '.join(PAYLOADS)}, not {self.payload!r}")
-        if self.stage is not None:
-            if not self.source.has_prefix:
-                raise ValueError(f"{_a(self.source.title)} has no stage; drop --stage")
-            if self.stage == "$default":
-                # The $default stage is served without a prefix: same as no stage.
-                object.__setattr__(self, "stage", None)
-            elif not _STAGE_NAME.match(self.stage):
-                raise ValueError(
-                    f"stage {self.stage!r} is not a valid API Gateway stage name "
-                    "(letters, digits, '-' and '_')"
-                )
-        if self.base_path is not None:
-            cleaned = self.base_path.strip("/")
-            if not self.source.has_prefix:
-                raise ValueError(f"{_a(self.source.title)} has no base-path mapping; drop --base-path")
-            if self.stage is not None:
-                raise ValueError(
-                    "a stage URL and a custom domain's base path are different URLs; "
-                    "give either a stage or a base path, not both"
-                )
-            if not cleaned:
-                cleaned_or_none: str | None = None
-            elif not _BASE_PATH.match(cleaned):
-                raise ValueError(f"base path {self.base_path!r} is not a valid URL path")
-            else:
-                cleaned_or_none = cleaned
-            object.__setattr__(self, "base_path", cleaned_or_none)
-
-    @property
-    def url_prefix(self) -> str:
-        """The prefix every URL has on this front door: ``/Prod/``, ``/dash/`` or ``/``."""
-        head = self.stage or self.base_path
-        return f"/{head}/" if head else "/"
-
-    @property
-    def source(self) -> EventSource:
-        """The event source that builds and reads this front door's events."""
-        return BY_NAME[self.payload]
-
-    @property
-    def stage_name(self) -> str:
-        """What ``requestContext.stage`` says (the stage serving a custom domain, too)."""
-        return self.source.local_stage(self)
-
-    @property
-    def domain_name(self) -> str:
-        """The AWS host name this front door would have (reported in ``requestContext``)."""
-        return self.source.local_domain(self)
-
-    @property
-    def response_limit(self) -> int:
-        """Largest serialized response this front door passes on."""
-        return self.source.response_limit
-
-    @property
-    def description(self) -> str:
-        """A short human description, for progress lines and errors."""
-        door = self.source.title
-        if self.stage:
-            return f"{door}, stage {self.stage}"
-        if self.base_path:
-            return f"{door} via a custom domain, base path /{self.base_path}"
-        if self.multi_value_headers:
-            return f"{door}, multi-value headers"
-        return door
-
-    def app_route(self, raw_path: str) -> str | None:
-        """The part of ``raw_path`` behind the prefix (``/`` at least), or ``None`` if outside."""
-        head = self.url_prefix.rstrip("/")
-        if not head:
-            return raw_path or "/"
-        if raw_path == head:
-            return "/"
-        if raw_path.startswith(head + "/"):
-            return raw_path[len(head) :]
-        return None
-
-    def rejection(self) -> LocalResponse:
-        """What AWS answers for a path outside the prefix, without invoking the function."""
-        status = self.source.local_outside_status(self)
-        return _json_response(status, {"message": HTTPStatus(status).phrase})
-
-
-def _a(title: str) -> str:
-    """``an ALB target group``, ``a Function URL``: a door's title as a noun phrase."""
-    name = title.partition(" (")[0]
-    return f"{'an' if name[:1] in 'AEIOU' else 'a'} {name}"
 
 
 def build_event(
@@ -244,11 +124,6 @@ def describe_event(event: dict[str, Any]) -> str:
         return "? ?"
     query = request.query
     return f"{request.method} {request.prefix.rstrip('/')}{request.app_path}{'?' + query if query else ''}"
-
-
-def _json_response(status: int, payload: Mapping[str, str]) -> LocalResponse:
-    body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
-    return LocalResponse(status, (("Content-Type", "application/json"),), body)
 
 
 __all__ = [

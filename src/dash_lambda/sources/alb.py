@@ -38,8 +38,7 @@ from .base import (
 
 if TYPE_CHECKING:
     from ..lambda_context import LambdaContext
-    from ..local.events import FrontDoor
-    from .emulation import LocalRequest, LocalResponse
+    from .emulation import FrontDoor, LocalRequest, LocalResponse
 
 logger = logging.getLogger("dash_lambda")
 

@@ -22,8 +22,7 @@ from ..errors import MalformedEventError
 
 if TYPE_CHECKING:
     from ..lambda_context import LambdaContext
-    from ..local.events import FrontDoor
-    from .emulation import LocalRequest, LocalResponse
+    from .emulation import FrontDoor, LocalRequest, LocalResponse
 
 Event = dict[str, Any]
 Response = dict[str, Any]

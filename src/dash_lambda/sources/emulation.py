@@ -2,23 +2,30 @@
 
 Each source module builds its own events from a :class:`LocalRequest` and
 reads its own responses back into a :class:`LocalResponse` (for the local
-server, ``invoke`` and the tests); the rules they share live here.  Nothing
-here runs on Lambda: the handler never imports the heavier parts
-(``secrets``, ``uuid``), which load on first use.
+server, ``invoke`` and the tests), for the :class:`FrontDoor` being played;
+the rules they share live here.  On Lambda only priming uses this module,
+at init, to build the requests a new sandbox sends itself; the heavier
+parts (``secrets``, ``uuid``) load on first use.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
+import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from ..encoding import is_text
 from ..errors import DashLambdaError
+
+if TYPE_CHECKING:
+    from .base import EventSource
 
 #: Headers a proxy consumes rather than forwards; API Gateway and ALB do the same.
 HOP_BY_HOP = frozenset(
@@ -284,3 +291,130 @@ def http_response(response: Mapping[str, Any], status: int, headers: list[tuple[
         if name.lower() not in HOP_BY_HOP and name.lower() != "content-length"
     )
     return LocalResponse(status, kept, body)
+
+
+_STAGE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_BASE_PATH = re.compile(r"^[A-Za-z0-9._~$!'()*+,;=:@%-]+(/[A-Za-z0-9._~$!'()*+,;=:@%-]+)*$")
+
+
+@dataclass(frozen=True, slots=True)
+class FrontDoor:
+    """Which AWS front door the synthesized events pretend to come through.
+
+    ``stage`` puts ``/{stage}/`` in the URL, as API Gateway's own stage URLs
+    do (REST and HTTP APIs only).  ``base_path`` is a custom domain's
+    base-path (API mapping) key instead; the two describe different URLs and
+    cannot be combined.  ``multi_value_headers`` is the ALB target-group
+    setting, ``binary_media_types`` whether a REST API has ``*/*`` binary
+    media types (our template does), which makes it base64-encode every
+    request body.
+    """
+
+    payload: str = "v1"
+    stage: str | None = None
+    base_path: str | None = None
+    multi_value_headers: bool = False
+    binary_media_types: bool = True
+    region: str = "us-east-1"
+    api_id: str = "local0000"
+    account_id: str = "123456789012"
+
+    def __post_init__(self) -> None:
+        from . import BY_NAME  # the package imports this module first
+
+        if self.payload not in BY_NAME:
+            raise ValueError(f"payload must be one of {', '.join(BY_NAME)}, not {self.payload!r}")
+        if self.stage is not None:
+            if not self.source.has_prefix:
+                raise ValueError(f"{_a(self.source.title)} has no stage; drop --stage")
+            if self.stage == "$default":
+                # The $default stage is served without a prefix: same as no stage.
+                object.__setattr__(self, "stage", None)
+            elif not _STAGE_NAME.match(self.stage):
+                raise ValueError(
+                    f"stage {self.stage!r} is not a valid API Gateway stage name "
+                    "(letters, digits, '-' and '_')"
+                )
+        if self.base_path is not None:
+            cleaned = self.base_path.strip("/")
+            if not self.source.has_prefix:
+                raise ValueError(f"{_a(self.source.title)} has no base-path mapping; drop --base-path")
+            if self.stage is not None:
+                raise ValueError(
+                    "a stage URL and a custom domain's base path are different URLs; "
+                    "give either a stage or a base path, not both"
+                )
+            if not cleaned:
+                cleaned_or_none: str | None = None
+            elif not _BASE_PATH.match(cleaned):
+                raise ValueError(f"base path {self.base_path!r} is not a valid URL path")
+            else:
+                cleaned_or_none = cleaned
+            object.__setattr__(self, "base_path", cleaned_or_none)
+
+    @property
+    def url_prefix(self) -> str:
+        """The prefix every URL has on this front door: ``/Prod/``, ``/dash/`` or ``/``."""
+        head = self.stage or self.base_path
+        return f"/{head}/" if head else "/"
+
+    @property
+    def source(self) -> EventSource:
+        """The event source that builds and reads this front door's events."""
+        from . import BY_NAME
+
+        return BY_NAME[self.payload]
+
+    @property
+    def stage_name(self) -> str:
+        """What ``requestContext.stage`` says (the stage serving a custom domain, too)."""
+        return self.source.local_stage(self)
+
+    @property
+    def domain_name(self) -> str:
+        """The AWS host name this front door would have (reported in ``requestContext``)."""
+        return self.source.local_domain(self)
+
+    @property
+    def response_limit(self) -> int:
+        """Largest serialized response this front door passes on."""
+        return self.source.response_limit
+
+    @property
+    def description(self) -> str:
+        """A short human description, for progress lines and errors."""
+        door = self.source.title
+        if self.stage:
+            return f"{door}, stage {self.stage}"
+        if self.base_path:
+            return f"{door} via a custom domain, base path /{self.base_path}"
+        if self.multi_value_headers:
+            return f"{door}, multi-value headers"
+        return door
+
+    def app_route(self, raw_path: str) -> str | None:
+        """The part of ``raw_path`` behind the prefix (``/`` at least), or ``None`` if outside."""
+        head = self.url_prefix.rstrip("/")
+        if not head:
+            return raw_path or "/"
+        if raw_path == head:
+            return "/"
+        if raw_path.startswith(head + "/"):
+            return raw_path[len(head) :]
+        return None
+
+    def rejection(self) -> LocalResponse:
+        """What AWS answers for a path outside the prefix, without invoking the function."""
+        status = self.source.local_outside_status(self)
+        return _json_response(status, {"message": HTTPStatus(status).phrase})
+
+
+def _a(title: str) -> str:
+    """``an ALB target group``, ``a Function URL``: a door's title as a noun phrase."""
+    name = title.partition(" (")[0]
+    return f"{'an' if name[:1] in 'AEIOU' else 'a'} {name}"
+
+
+def _json_response(status: int, payload: Mapping[str, str]) -> LocalResponse:
+    body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+    return LocalResponse(status, (("Content-Type", "application/json"),), body)

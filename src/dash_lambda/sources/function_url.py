@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from .http_api import PayloadV2Source
 
 if TYPE_CHECKING:
-    from ..local.events import FrontDoor
+    from .emulation import FrontDoor
 
 
 class FunctionUrlSource(PayloadV2Source):

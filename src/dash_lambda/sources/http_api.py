@@ -47,8 +47,7 @@ from .non_http import is_proxy_lookalike
 
 if TYPE_CHECKING:
     from ..lambda_context import LambdaContext
-    from ..local.events import FrontDoor
-    from .emulation import LocalRequest, LocalResponse
+    from .emulation import FrontDoor, LocalRequest, LocalResponse
 
 _HTTP_DEFAULTS = {"protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"}
 

@@ -50,8 +50,7 @@ from .non_http import is_proxy_lookalike
 
 if TYPE_CHECKING:
     from ..lambda_context import LambdaContext
-    from ..local.events import FrontDoor
-    from .emulation import LocalRequest, LocalResponse
+    from .emulation import FrontDoor, LocalRequest, LocalResponse
 
 _RESPONSE_KEYS = frozenset({"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"})
 
