@@ -92,8 +92,10 @@ VARIANTS: dict[str, dict[str, str]] = {
     "cdn-http-api": {**CDN, "FrontDoor": "HttpApi"},
     "cdn-function-url": {**CDN, "FrontDoor": "FunctionUrl"},
     "cdn-domain": CDN_DOMAIN,
+    "cdn-domain-dns": {**CDN_DOMAIN, **ZONE},
     "everything-cdn": {
         **CDN_DOMAIN,
+        **ZONE,
         **DATA,
         "FrontDoor": "FunctionUrl",
         "KeepWarmSchedule": "rate(5 minutes)",
@@ -112,6 +114,8 @@ OPTIONAL_RESOURCES = {
     "HttpDomain",
     "HttpApiMapping",
     "DnsRecord",
+    "CdnDnsRecord",
+    "CdnDnsRecordIpv6",
     "KeepWarmRule",
     "KeepWarmPermission",
 }
@@ -578,6 +582,23 @@ def test_cdn_custom_domain() -> None:
     assert config["ViewerCertificate"]["SslSupportMethod"] == "sni-only"
     assert "Aliases" not in distribution(CDN)
     assert distribution(CDN)["ViewerCertificate"] == {"CloudFrontDefaultCertificate": True}
+
+
+def test_cdn_domain_gets_ipv4_and_ipv6_alias_records_only_with_a_hosted_zone() -> None:
+    assert not set(deploy(CDN_DOMAIN).resources) & {"CdnDnsRecord", "CdnDnsRecordIpv6", "DnsRecord"}
+    resources = deploy({**CDN_DOMAIN, **ZONE}).resources
+    assert "DnsRecord" not in resources  # that one is API Gateway's custom domain
+    records = [resources["CdnDnsRecord"], resources["CdnDnsRecordIpv6"]]
+    assert [(r["Name"], r["Type"], r["HostedZoneId"]) for r in records] == [
+        ("dash.example.com", "A", ZONE["HostedZoneId"]),
+        ("dash.example.com", "AAAA", ZONE["HostedZoneId"]),
+    ]
+    for record in records:
+        assert record["AliasTarget"] == {
+            "DNSName": "<CdnDistribution.DomainName>",
+            "HostedZoneId": "Z2FDTNDATAQYW2",  # CloudFront's, the same in every account
+        }
+    assert distribution({**CDN_DOMAIN, **ZONE})["IPV6Enabled"] is True
 
 
 @pytest.mark.parametrize(
