@@ -366,13 +366,13 @@ def report(result: AdapterResult) -> str:
     app_mode = []
     for door in DOORS:
         cases = [c for c in result.cases if c.door == door]
-        extra = {c.route.name: result.med(c, "app") - result.med(c, "b") for c in cases}
+        gap = {c.route.name: result.med(c, "app") - result.med(c, "b") for c in cases}
         switch = {c.route.name: result.med(c, "switch") - result.med(c, "app") for c in cases}
-        worst = max(extra, key=lambda name: abs(extra[name]))
+        largest = max(gap, key=lambda name: abs(gap[name]))
         dynamic = [switch[c.route.name] for c in cases if not _is_static(c.route.path)]
         app_mode.append(
-            f"{door}: (d) minus (b) is {us(median(list(extra.values())))} per request "
-            f"(median over the routes; largest {us(extra[worst])} on {worst}; target within 2 µs); "
+            f"{door}: (d) minus (b) is {us(median(list(gap.values())))} per request "
+            f"(median over the routes; largest {us(gap[largest])} on {largest}; target within 2 µs); "
             f"a prefix switch adds {us(median(dynamic))} on the dynamic routes "
             f"(median; max {us(max(dynamic))}; target ≤ 50 µs), and nothing on cached files"
         )

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run every check: lint, types, and the whole pytest suite (unit, through a
+# Run every check: lint, formatting, types (the library, its tests, the
+# benchmarks and the example app), and the whole pytest suite (unit, through a
 # real Dash app, SAM template and build, browser tests in Chromium) on the
 # latest Dash; then the suite again, without the browser and SAM tests, on
 # the lowest supported Dash (constraints/dash-lowest.txt).
@@ -13,7 +14,8 @@ outer_path=$PATH
 export PATH="$PWD/.venv/bin:$PWD/.venvs/sam/bin:$PATH"
 export SAM_CLI_TELEMETRY=0
 echo "==> ruff"; .venv/bin/ruff check src tests frontend benchmarks
-echo "==> mypy --strict"; .venv/bin/mypy
+echo "==> ruff format --check"; .venv/bin/ruff format --check src tests frontend benchmarks
+echo "==> mypy --strict (src, tests, benchmarks, frontend)"; .venv/bin/mypy
 echo "==> pytest (Dash $(.venv/bin/python -c 'import dash; print(dash.__version__)'))"
 .venv/bin/python -m pytest "$@"
 lowest=.venvs/dash-lowest/bin

@@ -152,7 +152,8 @@ def decode(response: dict[str, Any]) -> Decoded:
         headers[name.lower()] = list(values)
     raw = response.get("body") or ""
     body = base64.b64decode(raw) if response.get("isBase64Encoded") else raw.encode()
-    coding = (headers.get("content-encoding") or [None])[-1]
+    codings = headers.get("content-encoding")
+    coding = codings[-1] if codings else None
     if coding == "gzip":
         body = gzip.decompress(body)
     elif coding == "br":

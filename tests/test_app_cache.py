@@ -9,13 +9,13 @@ from typing import Any
 import dash
 import pytest
 from apps import sample_app
-from lambda_events import FakeContext, callback_event, dash_config, decode, event_for, find_component
+from lambda_events import Decoded, FakeContext, callback_event, dash_config, decode, event_for, find_component
 
-from dash_lambda import BuilderError, make_lambda_handler
+from dash_lambda import BuilderError, LambdaHandler, make_lambda_handler
 from dash_lambda.apps import BUILDS_PER_APP_SLOT
 
 
-def update(handler, door: str, output: str, component: str, prop: str, value: object):  # type: ignore[no-untyped-def]
+def update(handler: LambdaHandler, door: str, output: str, component: str, prop: str, value: object) -> Decoded:
     inputs = [{"id": component, "property": prop, "value": value}]
     return decode(handler(callback_event(door, output, inputs), FakeContext()))
 
@@ -32,8 +32,8 @@ def test_alternating_prefixes_keep_callbacks_and_paths_in_both_apps() -> None:
             assert where.json()["response"]["where"]["children"] == f"{prefix}page"
             layout = decode(handler(event_for(door, "/_dash-layout"), FakeContext())).json()
             assert find_component(layout, "logo")["src"] == f"{prefix}assets/logo.png"  # type: ignore[index]
-            assert dash.get_relative_path("/x") == f"{prefix}x"
-            assert dash.get_asset_url("a.png") == f"{prefix}assets/a.png"
+            assert dash.get_relative_path("/x") == f"{prefix}x"  # type: ignore[no-untyped-call]
+            assert dash.get_asset_url("a.png") == f"{prefix}assets/a.png"  # type: ignore[no-untyped-call]
     assert sorted(handler.built_prefixes) == sorted(doors.values())
 
 

@@ -327,9 +327,11 @@ def test_a_job_that_raises_ends_its_poll_with_dashs_background_error_and_logs_th
     assert "the job failed on purpose (click 1)" in str(worker_log.exc_info[1])
     # The poll raised Dash's BackgroundCallbackError, logged under the poll's request id.
     poll_errors = [
-        r for r in caplog.records if r.exc_info and type(r.exc_info[1]).__name__ == "BackgroundCallbackError"
+        r.exc_info[1]
+        for r in caplog.records
+        if r.exc_info and type(r.exc_info[1]).__name__ == "BackgroundCallbackError"
     ]
-    assert poll_errors and "the job failed on purpose" in str(poll_errors[0].exc_info[1])
+    assert poll_errors and "the job failed on purpose" in str(poll_errors[0])
     deployment.worker.join(PATIENCE_S)
     assert deployment.names() == ["secret"]
 
@@ -439,7 +441,8 @@ def test_a_forged_job_event_is_refused_and_runs_nothing(s3: Any, caplog: pytest.
 
     assert any("refused a job event" in r.getMessage() for r in caplog.records)
     key = body["job"].split("-")[0]
-    assert JobRecords(deployment.store()).status(key)["state"] == "queued"  # nothing ran, nothing claimed
+    status = JobRecords(deployment.store()).status(key)
+    assert status is not None and status["state"] == "queued"  # nothing ran, nothing claimed
     assert f"{key}/claim-{body['job'].split('-')[1]}" not in deployment.names()
 
     # The genuine event runs the job once; delivered again (a replay, a retry), it is skipped.

@@ -282,7 +282,7 @@ def test_a_package_without_an_export_fails_the_deploy_with_the_reason(
     ],
 )
 def test_a_fingerprint_follows_the_date_the_package_gives_its_file(
-    zip_date: tuple[int, ...], key: str
+    zip_date: tuple[int, int, int, int, int, int], key: str
 ) -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zipped:

@@ -7,6 +7,7 @@ import gzip
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +36,22 @@ def run_invoke(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str
     return status, out, err
 
 
+def recording(seen: list[ServeOptions]) -> Callable[[ServeOptions], int]:
+    """A stand-in for ``serve`` that keeps the options it was given and exits 0."""
+
+    def serve(options: ServeOptions) -> int:
+        seen.append(options)
+        return 0
+
+    return serve
+
+
 # ------------------------------------------------------------------ parsing
 
 
 def test_serve_flags_reach_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[ServeOptions] = []
-    monkeypatch.setattr(cli, "serve", lambda options: seen.append(options) or 0)
+    monkeypatch.setattr(cli, "serve", recording(seen))
     argv = [
         "serve", "--app-dir", "frontend", "dash_app:build_app", "--payload", "v2", "--stage", "Prod",
         "--host", "0.0.0.0", "--port", "9000", "--no-reload",
@@ -55,7 +66,7 @@ def test_serve_flags_reach_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_serve_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[ServeOptions] = []
-    monkeypatch.setattr(cli, "serve", lambda options: seen.append(options) or 0)
+    monkeypatch.setattr(cli, "serve", recording(seen))
     assert cli.main(["serve", "dash_app:build_app"]) == 0
     (options,) = seen
     assert options.front_door == FrontDoor("v1")
@@ -65,7 +76,7 @@ def test_serve_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_serve_static_dir_reaches_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[ServeOptions] = []
-    monkeypatch.setattr(cli, "serve", lambda options: seen.append(options) or 0)
+    monkeypatch.setattr(cli, "serve", recording(seen))
     assert cli.main(["serve", "dash_app:build_app", "--static", "static-files"]) == 0
     assert cli.main(["serve", "dash_app:build_app"]) == 0
     assert [options.static_dir for options in seen] == ["static-files", None]
@@ -73,7 +84,7 @@ def test_serve_static_dir_reaches_the_server(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_serve_base_path_and_alb_multi_value(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[ServeOptions] = []
-    monkeypatch.setattr(cli, "serve", lambda options: seen.append(options) or 0)
+    monkeypatch.setattr(cli, "serve", recording(seen))
     cli.main(["serve", "a:b", "--base-path", "/dash/"])
     cli.main(["serve", "a:b", "--payload", "alb", "--multi-value-headers"])
     assert seen[0].front_door.url_prefix == "/dash/"

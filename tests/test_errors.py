@@ -12,10 +12,10 @@ from apps import errors_app
 from lambda_events import HTTP_FIXTURES, Decoded, FakeContext, callback_event, decode, event_for, load
 
 from dash_lambda import (
-    HttpRequest,
     LambdaHandler,
     OutsideInvocationError,
     Refusal,
+    Request,
     UnsupportedEventError,
     current_event,
     make_lambda_handler,
@@ -45,7 +45,7 @@ def test_callback_exception_gives_500_naming_the_request_id(
 def test_request_id_falls_back_to_the_event(handler: LambdaHandler) -> None:
     inputs = [{"id": "explode", "property": "n_clicks", "value": 1}]
     event = callback_event("rest-stage-url", "explosion.children", inputs)
-    response = decode(handler(event, None))
+    response = decode(handler(event, None))  # type: ignore[arg-type]  # no context at all
     assert event["requestContext"]["requestId"] in response.text
 
 
@@ -172,7 +172,7 @@ def test_base_exception_raised_in_a_callback_gives_500_naming_the_request_id(
     assert_adapter_500(response, "base-exc-1")
     [line] = adapter_lines(errors_log, "base-exc-1")
     assert what in line.getMessage() and "/_dash-update-component" in line.getMessage()
-    assert line.exc_info is not None and line.exc_info[0].__name__ == what.split(":")[0]
+    assert line.exc_info is not None and line.exc_info[0] is not None and line.exc_info[0].__name__ == what.split(":")[0]
 
 
 @pytest.mark.parametrize("door", DOORS)
@@ -233,7 +233,7 @@ def test_an_app_with_its_own_500_page_answers_with_it_and_the_log_has_the_reques
     assert response.text == errors_app.ERROR_PAGE
     [line] = adapter_lines(errors_log, "own-page-1")
     assert f"the app raised {what}" in line.getMessage()
-    assert line.exc_info is not None and line.exc_info[0].__name__ == what
+    assert line.exc_info is not None and line.exc_info[0] is not None and line.exc_info[0].__name__ == what
 
 
 @pytest.mark.parametrize("door", DOORS)
@@ -319,7 +319,7 @@ def test_dash_debug_mode_answers_a_callback_exception_with_its_own_page(
 def test_an_authorizer_raising_base_exception_gives_500_naming_the_request_id(
     errors_log: pytest.LogCaptureFixture, door: str
 ) -> None:
-    def authorize(_: HttpRequest) -> Refusal | None:
+    def authorize(_: Request) -> Refusal | None:
         raise SystemExit("authorizer quit")
 
     handler = make_lambda_handler(errors_app.build_app, authorizers=[authorize])

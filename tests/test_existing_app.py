@@ -249,8 +249,10 @@ def test_a_dash_app_on_a_flask_server_of_its_own_is_served_with_the_servers_rout
     def ping() -> str:
         return "pong"
 
-    app = dash.Dash(__name__, server=server, assets_folder="no-assets")
-    app.layout = html.Div([html.A("ping", href=app.get_relative_path("/ping"), id="ping-link")])
+    # Dash's annotation of `server` leaves out the Flask instance its docs pass.
+    app = dash.Dash(__name__, server=server, assets_folder="no-assets")  # type: ignore[arg-type]
+    ping_link = app.get_relative_path("/ping")  # type: ignore[no-untyped-call]
+    app.layout = html.Div([html.A("ping", href=ping_link, id="ping-link")])
     served = make_lambda_handler(app)
     for door, prefix in PREFIX_DOORS.items():
         assert get(served, door, "/ping").text == "pong"
@@ -277,9 +279,9 @@ def test_a_pages_app_constructed_after_another_app_served_a_layout_keeps_its_own
     other = make_lambda_handler(pages_app.build_app)
     assert get(other, "rest-stage-url", "/_dash-layout").status == 200  # Dash now remembers that app
     late = dash.Dash("late_app", use_pages=True, pages_folder="", assets_folder="no-assets")
-    dash.register_page("late_target", path="/target", layout=html.Div("target"))
+    dash.register_page("late_target", path="/target", layout=html.Div("target"))  # type: ignore[no-untyped-call]
     # redirect_from adds a route to dash.get_app(): it must be this app, not the one served last.
-    dash.register_page("late_old", path="/moved", redirect_from=["/old"], layout=html.Div("moved"))
+    dash.register_page("late_old", path="/moved", redirect_from=["/old"], layout=html.Div("moved"))  # type: ignore[no-untyped-call]
     late.layout = html.Div([dash.page_container])
     served = make_lambda_handler(late)
     moved = get(served, "rest-stage-url", "/old")

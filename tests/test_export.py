@@ -172,14 +172,15 @@ def test_files_the_app_refuses_or_keeps_private_stay_behind_the_app(tmp_path: Pa
         (assets / name).write_text(name)
     app = dash.Dash(__name__, assets_folder=str(assets))
     app.layout = dash.html.Div()
+    server: flask.Flask = app.server
 
-    @app.server.before_request
-    def gate() -> Any:
+    @server.before_request
+    def gate() -> flask.Response | None:
         if flask.request.path.endswith("secret.txt") and "session" not in flask.request.cookies:
             return flask.Response("log in first", status=403)
         return None
 
-    @app.server.after_request
+    @server.after_request
     def headers(response: flask.Response) -> flask.Response:
         path = flask.request.path
         if path.endswith("private.txt"):
@@ -222,7 +223,7 @@ def test_an_earlier_export_is_replaced_whole(tmp_path: Path, sample_export: Path
 
 def test_a_lambda_handler_is_refused_with_the_fix(tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="name the app builder"):
-        export_static(make_lambda_handler(sample_app.build_app), tmp_path / "out")
+        export_static(make_lambda_handler(sample_app.build_app), tmp_path / "out")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("path", ["/assets/../secret", "/assets/./x", "/", "/a\\b"])

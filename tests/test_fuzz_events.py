@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lambda_events import EVENTS_DIR, HTTP_FIXTURES, load
+from lambda_events import EVENTS_DIR, HTTP_FIXTURES, FakeContext, load
 
 from dash_lambda import LambdaHandler, UnsupportedEventError
 from dash_lambda.sources import find_source
@@ -138,7 +138,7 @@ def assert_valid_proxy_response(event: dict[str, Any], response: dict[str, Any])
 def outcome(handler: LambdaHandler, event: dict[str, Any]) -> str | None:
     """``None`` if the handler behaved (the documented exception or a valid response), else what went wrong."""
     try:
-        response = handler(event, None)
+        response = handler(event, FakeContext())
     except UnsupportedEventError as error:
         return None if "dash_lambda handles HTTP events" in str(error) else f"unexpected message: {error}"
     except Exception as error:
@@ -154,7 +154,7 @@ def outcome(handler: LambdaHandler, event: dict[str, Any]) -> str | None:
 @given(event=any_event)
 def test_generated_events_never_crash_the_handler(handler: LambdaHandler, event: dict[str, Any]) -> None:
     try:
-        response = handler(event, None)
+        response = handler(event, FakeContext())
     except UnsupportedEventError as error:
         assert "dash_lambda handles HTTP events" in str(error)
         return

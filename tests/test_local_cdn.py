@@ -37,7 +37,8 @@ class CountingOrigin:
     """The gateway, counting the requests that reach it (the handler's invocations)."""
 
     def __init__(self, app: Any) -> None:
-        self.app, self.paths = app, []
+        self.app = app
+        self.paths: list[str] = []
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         self.paths.append(environ["PATH_INFO"])

@@ -491,7 +491,7 @@ def test_apig_wsgi_reads_back_the_request(
 ) -> None:
     """The WSGI environ apig-wsgi builds from our events describes the original request."""
     stage = "Prod" if payload in ("v1", "v2") else None
-    door = FrontDoor(payload, stage=stage)  # type: ignore[arg-type]
+    door = FrontDoor(payload, stage=stage)
     if payload == "v2":
         # An HTTP API hands over rawPath decoded and apig-wsgi unquotes it once
         # more, so only plain ASCII paths survive that pair unchanged (AWS's

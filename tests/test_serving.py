@@ -5,18 +5,19 @@ from __future__ import annotations
 import base64
 import json
 import mimetypes
+from typing import Any
 
 import pytest
 from apps import sample_app
 from lambda_events import FakeContext, decode, drop_header, event_for, load
 
-from dash_lambda import BasicAuth, HttpRequest, LambdaHandler, Refusal, make_lambda_handler
+from dash_lambda import BasicAuth, HttpRequest, LambdaHandler, Refusal, Request, make_lambda_handler
 
 #: Where Dash serves plotly.js (4.8 MB) when a Graph asks for it.
 PLOTLY_JS = "/_dash-component-suites/plotly/package_data/plotly.min.js"
 
 
-def index_with(handler: LambdaHandler, accept: str | None, door: str = "rest-stage-url") -> dict[str, object]:
+def index_with(handler: LambdaHandler, accept: str | None, door: str = "rest-stage-url") -> dict[str, Any]:
     event = event_for(door, "/")
     drop_header(event, "Accept-Encoding")
     if accept is not None:
@@ -68,13 +69,13 @@ def test_compressed_responses_are_base64_with_headers_for_every_door(
 
 def test_small_bodies_are_not_compressed(handler: LambdaHandler) -> None:
     response = decode(
-        handler(event_for("http-api-default", "/health", headers={"Accept-Encoding": "gzip"}), None)
+        handler(event_for("http-api-default", "/health", headers={"Accept-Encoding": "gzip"}), FakeContext())
     )
     assert response.header("content-encoding") is None
     small = decode(
         handler(
             event_for("http-api-default", "/big", query={"size": "500"}, headers={"Accept-Encoding": "gzip"}),
-            None,
+            FakeContext(),
         )
     )
     assert small.header("content-encoding") is None and len(small.body) == 500
@@ -87,7 +88,7 @@ def test_binary_bodies_are_not_compressed(handler: LambdaHandler) -> None:
         query={"size": "5000", "kind": "binary"},
         headers={"Accept-Encoding": "gzip"},
     )
-    response = decode(handler(event, None))
+    response = decode(handler(event, FakeContext()))
     assert response.header("content-encoding") is None
     assert len(response.body) == 5000
 
@@ -99,7 +100,7 @@ def test_compression_can_be_turned_off_by_environment(monkeypatch: pytest.Monkey
 
 
 def test_plotly_bundle_under_target_when_gzip_accepted(handler: LambdaHandler) -> None:
-    response = handler(event_for("http-api-default", PLOTLY_JS, headers={"Accept-Encoding": "gzip"}), None)
+    response = handler(event_for("http-api-default", PLOTLY_JS, headers={"Accept-Encoding": "gzip"}), FakeContext())
     on_the_wire = len(base64.b64decode(response["body"]))
     decoded = decode(response)
     assert b"Plotly" in decoded.body[:2000] or b"plotly" in decoded.body[:2000]
@@ -109,21 +110,21 @@ def test_plotly_bundle_under_target_when_gzip_accepted(handler: LambdaHandler) -
 def test_static_responses_are_cached_per_sandbox() -> None:
     handler = make_lambda_handler(sample_app.build_app)
     event = event_for("http-api-default", PLOTLY_JS, headers={"Accept-Encoding": "gzip"})
-    first = handler(event, None)
+    first = handler(event, FakeContext())
     reached_flask = len(sample_app.REQUESTS)
-    second = handler(event, None)
+    second = handler(event, FakeContext())
     assert len(sample_app.REQUESTS) == reached_flask, "the warm request did not reach Flask"
     assert second["body"] == first["body"] and second is not first
     assert {k: v for k, v in second["headers"].items() if k != "age"} == first["headers"]
     assert second["headers"]["age"] == "0"  # RFC 9111 §5.1: a cache says how old its answer is
-    other_coding = handler(event_for("http-api-default", PLOTLY_JS, headers={"Accept-Encoding": "br"}), None)
+    other_coding = handler(event_for("http-api-default", PLOTLY_JS, headers={"Accept-Encoding": "br"}), FakeContext())
     assert decode(other_coding).header("content-encoding") == "br"
 
 
 def test_dynamic_responses_are_never_cached(handler: LambdaHandler) -> None:
     before = len(sample_app.REQUESTS)
     for _ in range(2):
-        handler(event_for("http-api-default", "/_dash-layout"), None)
+        handler(event_for("http-api-default", "/_dash-layout"), FakeContext())
     assert len(sample_app.REQUESTS) == before + 2
 
 
@@ -134,7 +135,7 @@ def test_javascript_stays_text_when_mimetypes_say_application_javascript(
     # A handler of its own: the session's may hold app.js, stored under the usual mimetype.
     handler = make_lambda_handler(sample_app.build_app, static_cache_mb=0)
     event = event_for("rest-stage-url", "/assets/app.js", headers={"Accept-Encoding": "identity"})
-    response = handler(event, None)
+    response = handler(event, FakeContext())
     assert response["multiValueHeaders"]["Content-Type"][0].startswith("application/javascript")
     assert response["isBase64Encoded"] is False
     assert response["body"] == "window.sampleAssetLoaded = true;\n"
@@ -176,7 +177,7 @@ def test_compression_rescues_a_large_text_response(handler: LambdaHandler) -> No
 def test_json_escaping_counts_toward_the_alb_limit(handler: LambdaHandler, size: int, status: int) -> None:
     """900 kB of JSON text has about 16% quotes and newlines: over 1 MB once serialized."""
     event = event_for("alb", "/big", query={"size": str(size)}, headers={"Accept-Encoding": "identity"})
-    assert handler(event, None)["statusCode"] == status
+    assert handler(event, FakeContext())["statusCode"] == status
 
 
 # --- warm-ups and init ---------------------------------------------------------------------
@@ -188,7 +189,7 @@ def test_apps_are_built_at_init_when_prefixes_are_configured(monkeypatch: pytest
     handler = make_lambda_handler(sample_app.build_app)
     assert sorted(handler.built_prefixes) == ["/Prod/", "/dash/"]
     assert len(sample_app.BUILDS) == before + 2
-    handler(event_for("rest-stage-url", "/"), None)
+    handler(event_for("rest-stage-url", "/"), FakeContext())
     assert len(sample_app.BUILDS) == before + 2
 
 
@@ -197,7 +198,7 @@ def test_scheduled_event_builds_expected_apps_without_calling_dash() -> None:
     handler(event_for("rest-base-path", "/"), FakeContext())  # builds /dash/'s app, evicting /Prod/'s
     assert handler.built_prefixes == ["/dash/"]
     before = len(sample_app.REQUESTS)
-    result = handler(load("scheduled-warmup"), None)
+    result = handler(load("scheduled-warmup"), FakeContext())
     assert result == {"warmed": ["/Prod/"]}
     assert len(sample_app.REQUESTS) == before
 
@@ -205,7 +206,7 @@ def test_scheduled_event_builds_expected_apps_without_calling_dash() -> None:
 @pytest.mark.parametrize("ping", [{"warmup": True}, {"source": "serverless-plugin-warmup"}])
 def test_plain_warmup_pings_are_answered(handler: LambdaHandler, ping: dict[str, object]) -> None:
     before = len(sample_app.REQUESTS)
-    assert "warmed" in handler(ping, None)
+    assert "warmed" in handler(ping, FakeContext())
     assert len(sample_app.REQUESTS) == before
 
 
@@ -219,7 +220,7 @@ def broken_builder(_kwargs: dict[str, object]) -> object:
 @pytest.mark.parametrize("door", ["rest-stage-url", "http-api-stage", "alb", "function-url"])
 def test_health_answers_without_building_dash(door: str) -> None:
     handler = make_lambda_handler(broken_builder)  # type: ignore[arg-type]
-    response = decode(handler(event_for(door, "/health"), None))
+    response = decode(handler(event_for(door, "/health"), FakeContext()))
     assert response.status == 200
     assert response.json() == {"status": "ok"}
     assert response.header("cache-control") == "no-store"
@@ -228,10 +229,10 @@ def test_health_answers_without_building_dash(door: str) -> None:
 
 def test_health_path_is_configurable_and_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
     custom = make_lambda_handler(broken_builder, health_path="/ping")  # type: ignore[arg-type]
-    assert decode(custom(event_for("alb", "/ping"), None)).status == 200
+    assert decode(custom(event_for("alb", "/ping"), FakeContext())).status == 200
     monkeypatch.setenv("DASH_LAMBDA_HEALTH_PATH", "off")
     off = make_lambda_handler(sample_app.build_app)
-    page = decode(off(event_for("alb", "/health"), None))
+    page = decode(off(event_for("alb", "/health"), FakeContext()))
     assert page.status == 200 and "<title>Sample Dashboard</title>" in page.text
 
 
@@ -245,21 +246,21 @@ def basic(credentials: str) -> str:
 @pytest.mark.parametrize("door", ["rest-stage-url", "http-api-default", "alb-multi-value"])
 def test_basic_auth_accepts_refuses_and_exempts_health(door: str) -> None:
     handler = make_lambda_handler(sample_app.build_app, basic_auth="ada:s3cret")
-    refused = decode(handler(event_for(door, "/"), None))
+    refused = decode(handler(event_for(door, "/"), FakeContext()))
     assert refused.status == 401
     assert refused.header("www-authenticate") == 'Basic realm="Dash", charset="UTF-8"'
-    wrong = decode(handler(event_for(door, "/", headers={"Authorization": basic("ada:guess")}), None))
+    wrong = decode(handler(event_for(door, "/", headers={"Authorization": basic("ada:guess")}), FakeContext()))
     assert wrong.status == 401
-    accepted = decode(handler(event_for(door, "/", headers={"Authorization": basic("ada:s3cret")}), None))
+    accepted = decode(handler(event_for(door, "/", headers={"Authorization": basic("ada:s3cret")}), FakeContext()))
     assert accepted.status == 200 and "Sample Dashboard" in accepted.text
-    assert decode(handler(event_for(door, "/health"), None)).status == 200
+    assert decode(handler(event_for(door, "/health"), FakeContext())).status == 200
 
 
 def test_basic_auth_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DASH_LAMBDA_BASIC_AUTH", "env:pw")
     handler = make_lambda_handler(sample_app.build_app)
-    assert handler(event_for("http-api-default", "/"), None)["statusCode"] == 401
-    ok = handler(event_for("http-api-default", "/", headers={"authorization": basic("env:pw")}), None)
+    assert handler(event_for("http-api-default", "/"), FakeContext())["statusCode"] == 401
+    ok = handler(event_for("http-api-default", "/", headers={"authorization": basic("env:pw")}), FakeContext())
     assert ok["statusCode"] == 200
 
 
@@ -267,7 +268,7 @@ def test_basic_auth_scheme_is_case_insensitive() -> None:
     handler = make_lambda_handler(sample_app.build_app, basic_auth="ada:s3cret")
     token = base64.b64encode(b"ada:s3cret").decode()
     for header in (f"basic {token}", f"BASIC {token}", f"Basic  {token} "):
-        response = handler(event_for("http-api-default", "/", headers={"authorization": header}), None)
+        response = handler(event_for("http-api-default", "/", headers={"authorization": header}), FakeContext())
         assert response["statusCode"] == 200, header
 
 
@@ -279,12 +280,12 @@ def test_basic_auth_user_names_cannot_hold_a_colon() -> None:
 def test_basic_auth_passed_in_code_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DASH_LAMBDA_BASIC_AUTH", "env:pw")
     handler = make_lambda_handler(sample_app.build_app, basic_auth="ada:s3cret")
-    env_creds = handler(event_for("http-api-default", "/", headers={"authorization": basic("env:pw")}), None)
+    env_creds = handler(event_for("http-api-default", "/", headers={"authorization": basic("env:pw")}), FakeContext())
     assert env_creds["statusCode"] == 401
-    ok = handler(event_for("http-api-default", "/", headers={"authorization": basic("ada:s3cret")}), None)
+    ok = handler(event_for("http-api-default", "/", headers={"authorization": basic("ada:s3cret")}), FakeContext())
     assert ok["statusCode"] == 200
     open_handler = make_lambda_handler(sample_app.build_app, basic_auth=None)
-    assert open_handler(event_for("http-api-default", "/"), None)["statusCode"] == 200
+    assert open_handler(event_for("http-api-default", "/"), FakeContext())["statusCode"] == 200
 
 
 @pytest.mark.parametrize(
@@ -317,20 +318,20 @@ def test_basic_auth_refuses_malformed_credentials(header: str) -> None:
 
 
 def test_custom_authorizer_can_refuse_with_its_own_response() -> None:
-    def only_from_office(request: HttpRequest) -> Refusal | None:
+    def only_from_office(request: Request) -> Refusal | None:
         if request.header("x-office") == "yes":
             return None
         return Refusal(403, "Office network only", {"X-Reason": "network"})
 
     handler = make_lambda_handler(sample_app.build_app, authorizers=[only_from_office])
-    refused = decode(handler(event_for("function-url", "/"), None))
+    refused = decode(handler(event_for("function-url", "/"), FakeContext()))
     assert (refused.status, refused.text, refused.header("x-reason")) == (
         403,
         "Office network only",
         "network",
     )
-    assert decode(handler(event_for("function-url", "/", headers={"X-Office": "yes"}), None)).status == 200
-    assert decode(handler(event_for("function-url", "/health"), None)).status == 200
+    assert decode(handler(event_for("function-url", "/", headers={"X-Office": "yes"}), FakeContext())).status == 200
+    assert decode(handler(event_for("function-url", "/health"), FakeContext())).status == 200
 
 
 def test_init_primes_the_first_page_loads_dynamic_requests() -> None:
@@ -347,14 +348,14 @@ def test_init_primes_the_first_page_loads_dynamic_requests() -> None:
 
 def test_compression_threshold_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
     event = event_for("http-api-default", "/big", query={"size": "1500"}, headers={"Accept-Encoding": "gzip"})
-    assert decode(make_lambda_handler(sample_app.build_app)(event, None)).header("content-encoding") is None
+    assert decode(make_lambda_handler(sample_app.build_app)(event, FakeContext())).header("content-encoding") is None
     monkeypatch.setenv("DASH_LAMBDA_COMPRESS_MIN_BYTES", "1000")
-    compressed = decode(make_lambda_handler(sample_app.build_app)(event, None))
+    compressed = decode(make_lambda_handler(sample_app.build_app)(event, FakeContext()))
     assert compressed.header("content-encoding") == "gzip" and len(compressed.body) == 1500
 
 
 def test_an_authorizer_that_raises_gives_500_with_the_request_id(caplog: pytest.LogCaptureFixture) -> None:
-    def broken(request: HttpRequest) -> Refusal | None:
+    def broken(request: Request) -> Refusal | None:
         raise LookupError("token service down")
 
     handler = make_lambda_handler(sample_app.build_app, authorizers=[broken])
@@ -389,7 +390,7 @@ def test_snapstart_hook_is_registered_when_the_runtime_offers_it(monkeypatch: py
 
 def test_a_body_the_app_compressed_is_never_compressed_again(handler: LambdaHandler) -> None:
     event = event_for("http-api-default", "/precompressed", headers={"Accept-Encoding": "br, gzip"})
-    response = decode(handler(event, None))
+    response = decode(handler(event, FakeContext()))
     assert response.header("content-encoding") == "gzip"
     assert response.raw["isBase64Encoded"] is True
     assert response.body == b"already small " * 500
@@ -397,6 +398,6 @@ def test_a_body_the_app_compressed_is_never_compressed_again(handler: LambdaHand
 
 def test_head_requests_are_answered_uncompressed(handler: LambdaHandler) -> None:
     event = event_for("rest-stage-url", "/", method="HEAD", headers={"Accept-Encoding": "gzip"})
-    response = decode(handler(event, None))
+    response = decode(handler(event, FakeContext()))
     assert response.status == 200
     assert response.header("content-encoding") is None

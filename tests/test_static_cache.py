@@ -68,7 +68,9 @@ def protected(handler: LambdaHandler, door: str, credentials: dict[str, Any]) ->
     """Everything a page load fetches (and the app's routes), as an authorized client gets it."""
     index = get(handler, door, "/", **credentials)
     assert index.status == 200, index.status
-    wanted = [("/", {}), ("/_dash-layout", {}), ("/assets/logo.png", {}), (big_bundle(door), {})]
+    wanted: list[tuple[str, dict[str, str]]] = [
+        ("/", {}), ("/_dash-layout", {}), ("/assets/logo.png", {}), (big_bundle(door), {})
+    ]
     wanted += page_files(index.text, door)
     kinds = {path.split("/")[1] for path, _ in wanted}
     assert {"_favicon.ico", "_dash-component-suites", "assets"} <= kinds
@@ -134,10 +136,10 @@ def test_anonymous_clients_never_get_what_a_session_login_protects(door: str, pu
 def test_a_stored_bundle_is_revalidated_with_the_app_for_other_clients() -> None:
     """Stored for an authorized client (public), the app is asked again for anyone else, and may refuse."""
     handler = make_lambda_handler(gated_apps.basic_auth(public_bundles=True))
-    authorized = {"headers": {"Authorization": gated_apps.AUTHORIZATION}}
-    first = get(handler, "http-api-stage", PLOTLY_JS, accept="br", **authorized)
+    authorized = {"Authorization": gated_apps.AUTHORIZATION}
+    first = get(handler, "http-api-stage", PLOTLY_JS, accept="br", headers=authorized)
     assert handler.static_cache_stats["stored"] == 1
-    again = get(handler, "http-api-stage", PLOTLY_JS, accept="br", **authorized)
+    again = get(handler, "http-api-stage", PLOTLY_JS, accept="br", headers=authorized)
     assert (again.status, again.body) == (200, first.body)
     assert handler.static_cache_stats["revalidated"] == 1  # the app's 304 let the stored bytes go
     assert get(handler, "http-api-stage", PLOTLY_JS, accept="br").status == 401

@@ -48,12 +48,15 @@ def build_app(dash_kwargs: dict[str, Any] | None = None) -> dash.Dash:
     app.layout = html.Div([html.Div([html.Button(id=kind), html.Div(id=f"{kind}-out")]) for kind in RAISED])
     for kind, make in RAISED.items():
         _raise_on_click(app, kind, make)
+    server: flask.Flask = app.server
 
-    @app.server.route("/fails")
+    @server.route("/fails")
     def fails() -> str:
         raise ValueError("the route failed on purpose")
 
-    app.server.wsgi_app = DispatcherMiddleware(mangle(app.server.wsgi_app), {"/inner": _inner_app()})
+    server.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]
+        mangle(server.wsgi_app), {"/inner": _inner_app()}
+    )
     return app
 
 
@@ -78,12 +81,13 @@ def build_propagating_app(dash_kwargs: dict[str, Any] | None = None) -> dash.Das
 def build_app_with_error_pages(dash_kwargs: dict[str, Any] | None = None) -> dash.Dash:
     """The same app with its own 500 and 404 pages, as ``@server.errorhandler`` gives them."""
     app = build_app(dash_kwargs)
+    server: flask.Flask = app.server
 
-    @app.server.errorhandler(500)
+    @server.errorhandler(500)
     def server_error(_: Exception) -> tuple[str, int]:
         return ERROR_PAGE, 500
 
-    @app.server.errorhandler(404)
+    @server.errorhandler(404)
     def not_found(_: Exception) -> tuple[str, int]:
         return NOT_FOUND_PAGE, 404
 

@@ -17,6 +17,7 @@ from typing import Any
 import dash
 import dash_auth
 import flask
+import werkzeug
 from flask_cors import CORS
 
 from . import sample_app
@@ -29,7 +30,9 @@ ORIGINS = ("https://a.example", "https://b.example")
 
 
 def _mark_bundles_public(app: dash.Dash) -> None:
-    @app.server.after_request
+    server: flask.Flask = app.server
+
+    @server.after_request
     def public_bundles(response: flask.Response) -> flask.Response:
         if flask.request.path.startswith("/_dash-component-suites/"):
             response.headers["Cache-Control"] = "public, max-age=31536000"
@@ -54,7 +57,7 @@ def session_gate(*, public_bundles: bool = False) -> Builder:
 
     def build(dash_kwargs: dict[str, Any]) -> dash.Dash:
         app = sample_app.build_app(dash_kwargs)
-        server = app.server
+        server: flask.Flask = app.server
         server.secret_key = "tests-only-not-a-secret"
 
         @server.route("/sign-in")
@@ -63,7 +66,7 @@ def session_gate(*, public_bundles: bool = False) -> Builder:
             return "logged in"
 
         @server.before_request
-        def gate() -> flask.Response | None:
+        def gate() -> werkzeug.Response | None:
             if flask.request.path != "/sign-in" and "user" not in flask.session:
                 return flask.redirect(flask.url_for("sign_in"))
             return None
@@ -91,12 +94,14 @@ def marked(name: str, value: str) -> Builder:
 
     def build(dash_kwargs: dict[str, Any]) -> dash.Dash:
         app = sample_app.build_app(dash_kwargs)
+        server: flask.Flask = app.server
 
-        @app.server.after_request
+        @server.after_request
         def mark(response: flask.Response) -> flask.Response:
             if flask.request.path.startswith(("/_dash-component-suites/", "/assets/")):
                 if name.lower() == "set-cookie":
-                    response.set_cookie(*value.split("=", 1))
+                    key, _, cookie = value.partition("=")
+                    response.set_cookie(key, cookie)
                 else:
                     response.headers[name] = value
             return response
@@ -110,14 +115,15 @@ def query_echo(dash_kwargs: dict[str, Any]) -> dash.Dash:
     """The sample app with a cacheable file under ``assets/`` whose body is the query string it got,
     and a route with an ETag that it does not compare itself."""
     app = sample_app.build_app(dash_kwargs)
+    server: flask.Flask = app.server
 
-    @app.server.route("/tagged")
+    @server.route("/tagged")
     def tagged() -> flask.Response:
         response = flask.Response("tagged " * 1000, mimetype="text/plain")
         response.set_etag("v1")
         return response
 
-    @app.server.route("/assets/echo.txt")
+    @server.route("/assets/echo.txt")
     def query_echo_file() -> flask.Response:
         response = flask.Response(flask.request.query_string, mimetype="text/plain")
         response.headers["Cache-Control"] = "max-age=600"

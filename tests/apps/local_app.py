@@ -19,6 +19,7 @@ from typing import Any
 
 import dash
 import flask
+import werkzeug
 from dash import Input, Output, dcc, html
 
 from dash_lambda import current_event, make_lambda_handler
@@ -48,7 +49,7 @@ def build_app(dash_kwargs: dict[str, Any] | None = None) -> dash.Dash:
     def draw(country: str) -> dict[str, Any]:
         return {"data": [{"x": YEARS, "y": COUNTRIES[country], "name": country}]}
 
-    server = app.server
+    server: flask.Flask = app.server
 
     @server.route("/logo.png")
     def logo() -> flask.Response:
@@ -77,7 +78,7 @@ def build_app(dash_kwargs: dict[str, Any] | None = None) -> dash.Dash:
         return response
 
     @server.route("/go")
-    def go() -> flask.Response:
+    def go() -> werkzeug.Response:
         return flask.redirect(app.get_relative_path("/echo"))
 
     @server.route("/big")

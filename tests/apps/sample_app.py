@@ -18,6 +18,7 @@ from typing import Any
 
 import dash
 import flask
+import werkzeug
 from dash import Input, Output, dcc, html
 
 from dash_lambda import current_event
@@ -48,12 +49,13 @@ def build_app(dash_kwargs: dict[str, Any] | None = None) -> dash.Dash:
             html.Div(id="explosion"),
         ]
     )
+    server: flask.Flask = app.server
 
-    @app.server.before_request
+    @server.before_request
     def count_request() -> None:
         REQUESTS.append(flask.request.path)
 
-    @app.server.route("/big")
+    @server.route("/big")
     def big() -> flask.Response:
         """``size`` bytes of text (or of ``kind=binary``), to probe the size limits."""
         size = int(flask.request.args.get("size", "1000"))
@@ -62,18 +64,18 @@ def build_app(dash_kwargs: dict[str, Any] | None = None) -> dash.Dash:
         line = b'{"x": "abcdefghijklmnopqrstuvwxyz0123456789", "y": 12345}\n'
         return flask.Response((line * (size // len(line) + 1))[:size], mimetype="application/json")
 
-    @app.server.route("/precompressed")
+    @server.route("/precompressed")
     def precompressed() -> flask.Response:
         """Text the app compressed itself, as Dash(compress=True) does."""
         response = flask.Response(gzip.compress(b"already small " * 500), mimetype="text/plain")
         response.headers["Content-Encoding"] = "gzip"
         return response
 
-    @app.server.route("/path/<path:rest>")
+    @server.route("/path/<path:rest>")
     def path_echo(rest: str) -> dict[str, str]:
         return {"rest": rest}
 
-    @app.server.route("/cookies")
+    @server.route("/cookies")
     def cookies() -> flask.Response:
         response = flask.make_response("two cookies")
         response.set_cookie("first", "1")
@@ -82,16 +84,16 @@ def build_app(dash_kwargs: dict[str, Any] | None = None) -> dash.Dash:
         response.headers.add("X-Repeated", "b")
         return response
 
-    @app.server.route("/echo", methods=["POST"])
+    @server.route("/echo", methods=["POST"])
     def echo() -> flask.Response:
         return flask.Response(flask.request.get_data(), mimetype="application/octet-stream")
 
-    @app.server.route("/login")
-    def login() -> flask.Response:
+    @server.route("/login")
+    def login() -> werkzeug.Response:
         """Redirects as login and OIDC callback routes do: to a URL Flask builds."""
         return flask.redirect(flask.url_for("whoami", next="home"))
 
-    @app.server.route("/whoami")
+    @server.route("/whoami")
     def whoami() -> dict[str, Any]:
         request = flask.request
         return {
@@ -106,7 +108,7 @@ def build_app(dash_kwargs: dict[str, Any] | None = None) -> dash.Dash:
             "headers": dict(request.headers),
         }
 
-    @app.server.route("/event")
+    @server.route("/event")
     def event() -> dict[str, Any]:
         return {"path": current_event().get("path") or current_event().get("rawPath")}
 
@@ -126,7 +128,8 @@ def days_since(birthdate: str) -> str:
 
 @dash.callback(Output("where", "children"), Input("country", "value"))
 def where(_: str) -> str:
-    return dash.get_relative_path("/page")
+    path: str = dash.get_relative_path("/page")
+    return path
 
 
 @dash.callback(Output("explosion", "children"), Input("explode", "n_clicks"), prevent_initial_call=True)

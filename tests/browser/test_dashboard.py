@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dashboard import TITLE, TRACE, WAIT_SECONDS, console_errors, open_dashboard
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.wait import WebDriverWait
 from serving import Served, start_serve, stop
+
+from browser.dashboard import TITLE, TRACE, WAIT_SECONDS, console_errors, open_dashboard
 
 pytestmark = [
     pytest.mark.browser,

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dashboard import TRACE, WAIT_SECONDS, console_errors, open_dashboard
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.wait import WebDriverWait
 from serving import PAGE_LOAD, Followed, serve_static
+
+from browser.dashboard import TRACE, WAIT_SECONDS, console_errors, open_dashboard
 
 pytestmark = [
     pytest.mark.browser,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dash
 import flask
+import werkzeug
 from dash import Dash, Input, Output, dcc, html
 
 app = Dash(
@@ -20,7 +21,7 @@ app = Dash(
     external_stylesheets=["data:text/css,nav%20a%7Bmargin-right%3A1em%7D"],
     title="Existing Project",
 )
-server = app.server  # gunicorn app:server
+server: flask.Flask = app.server  # gunicorn app:server
 
 app.layout = html.Div(
     [
@@ -45,7 +46,7 @@ def greet(name: str) -> str:
 
 
 @server.route("/login")
-def login() -> flask.Response:
+def login() -> werkzeug.Response:
     return flask.redirect(flask.url_for("account"))
 
 

@@ -19,4 +19,5 @@ def layout(**_query: str) -> html.Div:
 
 @dash.callback(Output("metric-link", "children"), Input("metric", "value"))
 def metric_link(metric: str) -> str:
-    return dash.get_relative_path(f"/analytics?metric={metric}")
+    path: str = dash.get_relative_path(f"/analytics?metric={metric}")
+    return path

@@ -10,4 +10,5 @@ def layout(**_kwargs: object) -> html.Div:
 
 @dash.callback(Output("about-out", "children"), Input("about-button", "n_clicks"), prevent_initial_call=True)
 def about_clicked(n_clicks: int) -> str:
-    return dash.get_relative_path(f"/about?clicks={n_clicks}")
+    path: str = dash.get_relative_path(f"/about?clicks={n_clicks}")
+    return path
