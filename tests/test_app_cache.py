@@ -15,7 +15,9 @@ from dash_lambda import BuilderError, LambdaHandler, make_lambda_handler
 from dash_lambda.apps import BUILDS_PER_APP_SLOT
 
 
-def update(handler: LambdaHandler, door: str, output: str, component: str, prop: str, value: object) -> Decoded:
+def update(
+    handler: LambdaHandler, door: str, output: str, component: str, prop: str, value: object
+) -> Decoded:
     inputs = [{"id": component, "property": prop, "value": value}]
     return decode(handler(callback_event(door, output, inputs), FakeContext()))
 
@@ -121,7 +123,11 @@ def test_a_sandbox_builds_a_bounded_number_of_apps_then_serves_new_prefixes_with
     assert len(sample_app.BUILDS) - before == BUILDS_PER_APP_SLOT * 2
     assert caplog.text.count("the most it builds") == 1
     # The real prefixes are still served right, by the apps that are left.
-    for door, prefix in (("rest-stage-url", "/Prod/"), ("rest-custom-domain", "/"), ("rest-stage-url", "/Prod/")):
+    for door, prefix in (
+        ("rest-stage-url", "/Prod/"),
+        ("rest-custom-domain", "/"),
+        ("rest-stage-url", "/Prod/"),
+    ):
         page = decode(handler(event_for(door, "/"), FakeContext()))
         assert dash_config(page.text)["requests_pathname_prefix"] == prefix
         graph = update(handler, door, "population.figure", "country", "value", "Chile")
@@ -159,6 +165,8 @@ def test_rebuilding_evicted_apps_does_not_grow_dash_global_registries() -> None:
         assert re.findall(r"<script src=", page) == first_scripts
     assert len(sample_app.BUILDS) - builds == 5
     after = dash_registry_sizes()
-    grown = {key: (before[key], after[key]) for key in before.keys() & after.keys() if after[key] > before[key]}
+    grown = {
+        key: (before[key], after[key]) for key in before.keys() & after.keys() if after[key] > before[key]
+    }
     assert not grown
     assert before["dash.dcc._js_dist"] == after["dash.dcc._js_dist"]

@@ -123,7 +123,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
     server.start()
     host, port = server.get_host_and_port()
     # moto's backends are process-wide: start from nothing, whatever an earlier test left.
-    urllib.request.urlopen(urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST")).close()
+    urllib.request.urlopen(
+        urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST")
+    ).close()
     for name, value in {
         "AWS_ENDPOINT_URL": f"http://{host}:{port}",
         "AWS_ACCESS_KEY_ID": "testing",

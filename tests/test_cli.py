@@ -101,7 +101,10 @@ def test_serve_base_path_and_alb_multi_value(monkeypatch: pytest.MonkeyPatch) ->
         (["serve", "a:b", "--payload", "v3"], "invalid choice"),
         (["serve"], "required"),
         (["invoke"], "required"),
-        (["invoke", "a:b", "event.json", "--path", "/x"], "give an EVENT file or describe the request (--path), not both"),
+        (
+            ["invoke", "a:b", "event.json", "--path", "/x"],
+            "give an EVENT file or describe the request (--path), not both",
+        ),
         (["invoke", "a:b", "--header", "no colon"], "--header must look like 'Name: value'"),
         (["invoke", "a:b", "--path", "x"], "--path must start with '/'"),
         (["invoke", "a:b", "--payload", "alb", "--stage", "Prod"], "an ALB target group has no stage"),
@@ -306,10 +309,22 @@ def test_invoke_builds_the_event_from_flags_through_the_chosen_front_door(
 @pytest.mark.parametrize(
     ("flags", "first_line", "app_path"),
     [
-        (["--payload", "v2", "--stage", "Prod", "--path", "/Prod/echo"], "HTTP API (payload 2.0), stage Prod, GET /Prod/echo", "/echo"),
-        (["--payload", "v1", "--base-path", "dash", "--path", "/echo"], "REST API (payload 1.0) via a custom domain, base path /dash, GET /dash/echo", "/echo"),
+        (
+            ["--payload", "v2", "--stage", "Prod", "--path", "/Prod/echo"],
+            "HTTP API (payload 2.0), stage Prod, GET /Prod/echo",
+            "/echo",
+        ),
+        (
+            ["--payload", "v1", "--base-path", "dash", "--path", "/echo"],
+            "REST API (payload 1.0) via a custom domain, base path /dash, GET /dash/echo",
+            "/echo",
+        ),
         (["--payload", "url", "--path", "/echo?x=1"], "Function URL (payload 2.0), GET /echo?x=1", "/echo"),
-        (["--payload", "alb", "--multi-value-headers", "--path", "/echo"], "ALB target group, multi-value headers, GET /echo", "/echo"),
+        (
+            ["--payload", "alb", "--multi-value-headers", "--path", "/echo"],
+            "ALB target group, multi-value headers, GET /echo",
+            "/echo",
+        ),
     ],
 )
 def test_invoke_flags_reach_every_front_door(
@@ -332,7 +347,14 @@ def test_invoke_body_from_a_file_is_posted(tmp_path: Path, capsys: pytest.Captur
     body = tmp_path / "body.txt"
     body.write_text("from a file")
     status, out, _ = run_invoke(
-        capsys, "local_app:build_app", "--path", "/echo", "--body", f"@{body}", "--header", "Content-Type: text/plain"
+        capsys,
+        "local_app:build_app",
+        "--path",
+        "/echo",
+        "--body",
+        f"@{body}",
+        "--header",
+        "Content-Type: text/plain",
     )
     assert status == 0
     seen = echoed(out)
@@ -356,7 +378,17 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_invoke_an_existing_dash_app_under_a_stage_with_payload_2() -> None:
     result = run_cli(
-        "invoke", "--app-dir", str(PROJECT), "app:app", "--payload", "v2", "--stage", "Prod", "--path", "/Prod/analytics", "--full"
+        "invoke",
+        "--app-dir",
+        str(PROJECT),
+        "app:app",
+        "--payload",
+        "v2",
+        "--stage",
+        "Prod",
+        "--path",
+        "/Prod/analytics",
+        "--full",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("event: HTTP API (payload 2.0), stage Prod, GET /Prod/analytics\n")

@@ -33,7 +33,9 @@ class PipeSource(EventSource):
     def make_environ(self, request: HttpRequest, context: LambdaContext) -> dict[str, Any]:
         pipe = request.event["pipe"]
         body = pipe.get("body", "").encode()
-        builder = EnvironBuilder(request.app_path, method=request.method, data=body, headers=list(request.headers.items()))
+        builder = EnvironBuilder(
+            request.app_path, method=request.method, data=body, headers=list(request.headers.items())
+        )
         return dict(builder.get_environ())
 
     def make_response(

@@ -172,7 +172,11 @@ def test_base_exception_raised_in_a_callback_gives_500_naming_the_request_id(
     assert_adapter_500(response, "base-exc-1")
     [line] = adapter_lines(errors_log, "base-exc-1")
     assert what in line.getMessage() and "/_dash-update-component" in line.getMessage()
-    assert line.exc_info is not None and line.exc_info[0] is not None and line.exc_info[0].__name__ == what.split(":")[0]
+    assert (
+        line.exc_info is not None
+        and line.exc_info[0] is not None
+        and line.exc_info[0].__name__ == what.split(":")[0]
+    )
 
 
 @pytest.mark.parametrize("door", DOORS)
@@ -404,7 +408,9 @@ def test_every_exception_the_library_defines_is_a_dash_lambda_error() -> None:
         defined.update(
             value
             for value in vars(module).values()
-            if inspect.isclass(value) and issubclass(value, BaseException) and value.__module__ == module.__name__
+            if inspect.isclass(value)
+            and issubclass(value, BaseException)
+            and value.__module__ == module.__name__
         )
     # Not an error: a BaseException, so a callback's `except Exception` cannot swallow it.
     # The CDN upload function is packaged alone, without dash_lambda (see cdn_upload's docstring).

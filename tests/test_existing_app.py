@@ -119,7 +119,9 @@ def test_prefixes_alternate_in_one_process_with_every_link_right(handler: Lambda
             assert find_component(layout, "nav-home")["href"] == prefix  # type: ignore[index]
             assert dash.page_registry["pages.report"]["relative_path"] == f"{prefix}report/none"
 
-            greeting = post_callback(handler, door, "greeting.children", [{"id": "name", "property": "value", "value": "Ada"}])
+            greeting = post_callback(
+                handler, door, "greeting.children", [{"id": "name", "property": "value", "value": "Ada"}]
+            )
             assert greeting.json()["response"]["greeting"]["children"] == "Hello, Ada!"
 
             home = route_page(handler, door, prefix, "/")
@@ -135,7 +137,12 @@ def test_prefixes_alternate_in_one_process_with_every_link_right(handler: Lambda
             assert "Report 9" in text_of(report)
             assert find_component(report, "report-back")["href"] == f"{prefix}analytics"  # type: ignore[index]
 
-            metric = post_callback(handler, door, "metric-link.children", [{"id": "metric", "property": "value", "value": "sales"}])
+            metric = post_callback(
+                handler,
+                door,
+                "metric-link.children",
+                [{"id": "metric", "property": "value", "value": "sales"}],
+            )
             assert metric.json()["response"]["metric-link"]["children"] == f"{prefix}analytics?metric=sales"
 
             moved = get(handler, door, "/stats")  # redirect_from=["/stats"]
@@ -200,25 +207,46 @@ def two_arguments(dash_kwargs: dict[str, Any], theme: str) -> dash.Dash:
 
 
 REFUSED: dict[str, tuple[Callable[[], object], str]] = {
-    "app.server": (lambda: made().server, "got the Flask server of a Dash app (app.server); pass the Dash app itself"),
+    "app.server": (
+        lambda: made().server,
+        "got the Flask server of a Dash app (app.server); pass the Dash app itself",
+    ),
     "Dash(server=flask_app).server": (
         lambda: made(server=flask.Flask("shared")).server,
         "pass the Dash app itself: make_lambda_handler(app)",
     ),
-    "a plain Flask app": (plain_flask, "a Flask app with no Dash app on it ('plain'); dash_lambda serves Dash apps"),
-    "the Dash class": (lambda: dash.Dash, "got the class Dash, not an app; pass the app: app = Dash(__name__)"),
-    "the Flask class": (lambda: flask.Flask, "got the class Flask; pass the dash.Dash app whose server it is"),
+    "a plain Flask app": (
+        plain_flask,
+        "a Flask app with no Dash app on it ('plain'); dash_lambda serves Dash apps",
+    ),
+    "the Dash class": (
+        lambda: dash.Dash,
+        "got the class Dash, not an app; pass the app: app = Dash(__name__)",
+    ),
+    "the Flask class": (
+        lambda: flask.Flask,
+        "got the class Flask; pass the dash.Dash app whose server it is",
+    ),
     "a Lambda handler": (lambda: lambda_style, "it looks like a Lambda handler (event, context)"),
     "a builder without arguments": (lambda: no_arguments, "give it a dash_kwargs parameter and pass it on"),
     "a builder with two arguments": (lambda: two_arguments, "it must take exactly one argument, dash_kwargs"),
     "a number": (lambda: 42, "got a int, which is neither a dash.Dash app nor an app builder"),
-    "a module": (lambda: sys.modules["apps.existing_project.app"], "pass the app it holds: apps.existing_project.app.app"),
+    "a module": (
+        lambda: sys.modules["apps.existing_project.app"],
+        "pass the app it holds: apps.existing_project.app.app",
+    ),
     "an app under /app/": (
         lambda: made(url_base_pathname="/app/"),
         "the Dash app routes under '/app/' (url_base_pathname or routes_pathname_prefix)",
     ),
-    "an app without routes": (lambda: made(server=False), "call app.init_app(server) before creating the handler"),
-    "an app without layout": (without_layout, "the Dash app has no layout yet; create the handler after `app.layout = ...`"),
+    "an app without routes": (
+        lambda: made(server=False),
+        "call app.init_app(server) before creating the handler",
+    ),
+    "an app without layout": (
+        without_layout,
+        "the Dash app has no layout yet; create the handler after `app.layout = ...`",
+    ),
 }
 
 
@@ -239,7 +267,6 @@ def test_an_app_with_a_requests_prefix_of_its_own_is_served_under_each_prefix() 
     for door, prefix in PREFIX_DOORS.items():
         page = get(served, door, "/")
         assert dash_config(page.text)["requests_pathname_prefix"] == prefix
-
 
 
 def test_a_dash_app_on_a_flask_server_of_its_own_is_served_with_the_servers_routes() -> None:

@@ -33,6 +33,8 @@ from dash_lambda.local.gateway import LocalGateway
 from dash_lambda.static_files import IMMUTABLE, REVALIDATE, StaticFiles
 
 STAGE = FrontDoor("v1", stage="Prod")
+
+
 class CountingOrigin:
     """The gateway, counting the requests that reach it (the handler's invocations)."""
 

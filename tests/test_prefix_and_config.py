@@ -141,7 +141,12 @@ def test_environment_supplies_the_options_not_passed() -> None:
     )
     assert settings.prefix == "/cdn/"
     assert settings.prefixes == ("/Prod/", "/dash/")
-    assert (settings.max_apps, settings.compress, settings.compress_min_bytes, settings.prime) == (2, False, 0, False)
+    assert (settings.max_apps, settings.compress, settings.compress_min_bytes, settings.prime) == (
+        2,
+        False,
+        0,
+        False,
+    )
     assert settings.static_cache_bytes == 512 * 1024
     assert settings.health_path == "/healthz"
     assert settings.basic_auth == "u:p"
@@ -290,7 +295,9 @@ def test_accept_encoding_parsing(header: str, coding: str | None) -> None:
         ("identity;q=0", False, None),  # nothing better on offer: sent as is all the same
     ],
 )
-def test_accept_encoding_follows_rfc_9110_weights(header: str, allow_brotli: bool, coding: str | None) -> None:
+def test_accept_encoding_follows_rfc_9110_weights(
+    header: str, allow_brotli: bool, coding: str | None
+) -> None:
     assert negotiate(header, allow_brotli=allow_brotli) == coding
 
 

@@ -56,7 +56,9 @@ def test_static_events_put_chunks_first_and_are_anonymous_events_of_both_payload
     index = app.server.test_client().get("/").get_data(as_text=True)
     events = priming.static_events(index, "/", app)
     paths = [event.get("rawPath") or event.get("path") for event in events]
-    assert paths.index("/_dash-component-suites/plotly/package_data/plotly.min.js") < paths.index("/_favicon.ico")
+    assert paths.index("/_dash-component-suites/plotly/package_data/plotly.min.js") < paths.index(
+        "/_favicon.ico"
+    )
     assert {find_source(event).name for event in events} == {"v1", "v2"}  # type: ignore[union-attr]
     for event in events:
         headers = {name.lower() for name in event.get("headers") or {}}

@@ -100,7 +100,9 @@ def test_compression_can_be_turned_off_by_environment(monkeypatch: pytest.Monkey
 
 
 def test_plotly_bundle_under_target_when_gzip_accepted(handler: LambdaHandler) -> None:
-    response = handler(event_for("http-api-default", PLOTLY_JS, headers={"Accept-Encoding": "gzip"}), FakeContext())
+    response = handler(
+        event_for("http-api-default", PLOTLY_JS, headers={"Accept-Encoding": "gzip"}), FakeContext()
+    )
     on_the_wire = len(base64.b64decode(response["body"]))
     decoded = decode(response)
     assert b"Plotly" in decoded.body[:2000] or b"plotly" in decoded.body[:2000]
@@ -117,7 +119,9 @@ def test_static_responses_are_cached_per_sandbox() -> None:
     assert second["body"] == first["body"] and second is not first
     assert {k: v for k, v in second["headers"].items() if k != "age"} == first["headers"]
     assert second["headers"]["age"] == "0"  # RFC 9111 §5.1: a cache says how old its answer is
-    other_coding = handler(event_for("http-api-default", PLOTLY_JS, headers={"Accept-Encoding": "br"}), FakeContext())
+    other_coding = handler(
+        event_for("http-api-default", PLOTLY_JS, headers={"Accept-Encoding": "br"}), FakeContext()
+    )
     assert decode(other_coding).header("content-encoding") == "br"
 
 
@@ -249,9 +253,13 @@ def test_basic_auth_accepts_refuses_and_exempts_health(door: str) -> None:
     refused = decode(handler(event_for(door, "/"), FakeContext()))
     assert refused.status == 401
     assert refused.header("www-authenticate") == 'Basic realm="Dash", charset="UTF-8"'
-    wrong = decode(handler(event_for(door, "/", headers={"Authorization": basic("ada:guess")}), FakeContext()))
+    wrong = decode(
+        handler(event_for(door, "/", headers={"Authorization": basic("ada:guess")}), FakeContext())
+    )
     assert wrong.status == 401
-    accepted = decode(handler(event_for(door, "/", headers={"Authorization": basic("ada:s3cret")}), FakeContext()))
+    accepted = decode(
+        handler(event_for(door, "/", headers={"Authorization": basic("ada:s3cret")}), FakeContext())
+    )
     assert accepted.status == 200 and "Sample Dashboard" in accepted.text
     assert decode(handler(event_for(door, "/health"), FakeContext())).status == 200
 
@@ -260,7 +268,9 @@ def test_basic_auth_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DASH_LAMBDA_BASIC_AUTH", "env:pw")
     handler = make_lambda_handler(sample_app.build_app)
     assert handler(event_for("http-api-default", "/"), FakeContext())["statusCode"] == 401
-    ok = handler(event_for("http-api-default", "/", headers={"authorization": basic("env:pw")}), FakeContext())
+    ok = handler(
+        event_for("http-api-default", "/", headers={"authorization": basic("env:pw")}), FakeContext()
+    )
     assert ok["statusCode"] == 200
 
 
@@ -268,7 +278,9 @@ def test_basic_auth_scheme_is_case_insensitive() -> None:
     handler = make_lambda_handler(sample_app.build_app, basic_auth="ada:s3cret")
     token = base64.b64encode(b"ada:s3cret").decode()
     for header in (f"basic {token}", f"BASIC {token}", f"Basic  {token} "):
-        response = handler(event_for("http-api-default", "/", headers={"authorization": header}), FakeContext())
+        response = handler(
+            event_for("http-api-default", "/", headers={"authorization": header}), FakeContext()
+        )
         assert response["statusCode"] == 200, header
 
 
@@ -280,9 +292,13 @@ def test_basic_auth_user_names_cannot_hold_a_colon() -> None:
 def test_basic_auth_passed_in_code_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DASH_LAMBDA_BASIC_AUTH", "env:pw")
     handler = make_lambda_handler(sample_app.build_app, basic_auth="ada:s3cret")
-    env_creds = handler(event_for("http-api-default", "/", headers={"authorization": basic("env:pw")}), FakeContext())
+    env_creds = handler(
+        event_for("http-api-default", "/", headers={"authorization": basic("env:pw")}), FakeContext()
+    )
     assert env_creds["statusCode"] == 401
-    ok = handler(event_for("http-api-default", "/", headers={"authorization": basic("ada:s3cret")}), FakeContext())
+    ok = handler(
+        event_for("http-api-default", "/", headers={"authorization": basic("ada:s3cret")}), FakeContext()
+    )
     assert ok["statusCode"] == 200
     open_handler = make_lambda_handler(sample_app.build_app, basic_auth=None)
     assert open_handler(event_for("http-api-default", "/"), FakeContext())["statusCode"] == 200
@@ -330,7 +346,10 @@ def test_custom_authorizer_can_refuse_with_its_own_response() -> None:
         "Office network only",
         "network",
     )
-    assert decode(handler(event_for("function-url", "/", headers={"X-Office": "yes"}), FakeContext())).status == 200
+    assert (
+        decode(handler(event_for("function-url", "/", headers={"X-Office": "yes"}), FakeContext())).status
+        == 200
+    )
     assert decode(handler(event_for("function-url", "/health"), FakeContext())).status == 200
 
 
@@ -348,7 +367,10 @@ def test_init_primes_the_first_page_loads_dynamic_requests() -> None:
 
 def test_compression_threshold_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
     event = event_for("http-api-default", "/big", query={"size": "1500"}, headers={"Accept-Encoding": "gzip"})
-    assert decode(make_lambda_handler(sample_app.build_app)(event, FakeContext())).header("content-encoding") is None
+    assert (
+        decode(make_lambda_handler(sample_app.build_app)(event, FakeContext())).header("content-encoding")
+        is None
+    )
     monkeypatch.setenv("DASH_LAMBDA_COMPRESS_MIN_BYTES", "1000")
     compressed = decode(make_lambda_handler(sample_app.build_app)(event, FakeContext()))
     assert compressed.header("content-encoding") == "gzip" and len(compressed.body) == 1500

@@ -69,7 +69,10 @@ def protected(handler: LambdaHandler, door: str, credentials: dict[str, Any]) ->
     index = get(handler, door, "/", **credentials)
     assert index.status == 200, index.status
     wanted: list[tuple[str, dict[str, str]]] = [
-        ("/", {}), ("/_dash-layout", {}), ("/assets/logo.png", {}), (big_bundle(door), {})
+        ("/", {}),
+        ("/_dash-layout", {}),
+        ("/assets/logo.png", {}),
+        (big_bundle(door), {}),
     ]
     wanted += page_files(index.text, door)
     kinds = {path.split("/")[1] for path, _ in wanted}

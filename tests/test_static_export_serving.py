@@ -219,12 +219,14 @@ def test_with_an_export_init_primes_every_file_the_first_page_load_asks_for(expo
 
 
 def test_without_an_export_or_with_priming_off_init_leaves_static_files_alone(export_dir: Path) -> None:
-    for options in ({}, {"static_dir": export_dir, "prime": False}):
-        handler = make_lambda_handler(sample_app.build_app, prefixes=["/Prod/"], **options)
-        assert handler.static_cache_stats["stored"] == 0, options
+    for static_dir, prime in ((None, True), (export_dir, False)):
+        handler = make_lambda_handler(
+            sample_app.build_app, prefixes=["/Prod/"], static_dir=static_dir, prime=prime
+        )
+        assert handler.static_cache_stats["stored"] == 0, (static_dir, prime)
         before = len(sample_app.REQUESTS)
         get(handler, DOOR, PLOTLY_JS, accept="br")
-        assert sample_app.REQUESTS[before:] == [PLOTLY_JS], options
+        assert sample_app.REQUESTS[before:] == [PLOTLY_JS], (static_dir, prime)
 
 
 @pytest.mark.parametrize("gate", ["basic_auth", "session_gate"])

@@ -569,7 +569,9 @@ def test_uploader_is_built_from_the_library_module(template: dict[str, Any]) -> 
     resource = template["Resources"]["StaticFilesUploader"]
     module = resource["Properties"]["Handler"].split(".")[0]
     assert resource["Metadata"]["BuildMethod"] == "makefile"
-    makefile = (FRONTEND / resource["Properties"]["CodeUri"].removeprefix("frontend/") / "Makefile").read_text()
+    makefile = (
+        FRONTEND / resource["Properties"]["CodeUri"].removeprefix("frontend/") / "Makefile"
+    ).read_text()
     assert re.search(r"^build-StaticFilesUploader:", makefile, re.M)
     assert f"src/dash_lambda/{module}.py" in makefile
     assert (REPO / "src" / "dash_lambda" / f"{module}.py").exists()

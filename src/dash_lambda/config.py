@@ -41,6 +41,7 @@ _T = TypeVar("_T")
 _FALSE = {"0", "false", "no", "off"}
 _TRUE = {"1", "true", "yes", "on"}
 
+
 class Unset(enum.Enum):
     """The type of :data:`UNSET`: an option the code did not pass."""
 

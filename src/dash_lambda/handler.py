@@ -487,4 +487,3 @@ def _name(error: BaseException | None) -> str:
     text = text if len(text) <= 200 else f"{text[:200]}…"
     text = text.encode("utf-8", "backslashreplace").decode("utf-8")  # no lone surrogate reaches the log
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
-

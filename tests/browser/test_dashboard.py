@@ -28,6 +28,8 @@ pytestmark = [
 ]
 
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
+
+
 @pytest.fixture(scope="module", params=["v1", "v2"])
 def dashboard(request: pytest.FixtureRequest) -> Iterator[Served]:
     """``dash-lambda serve --app-dir frontend dash_app:build_app --stage Prod`` on a free port."""

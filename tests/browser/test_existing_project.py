@@ -51,7 +51,9 @@ def severe_console_entries(browser: Any) -> list[dict[str, Any]]:
     return [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
 
 
-def test_the_project_renders_under_the_stage_with_every_request_inside_it(browser: Any, project: Served) -> None:
+def test_the_project_renders_under_the_stage_with_every_request_inside_it(
+    browser: Any, project: Served
+) -> None:
     browser.get_log("browser")
     browser.get(project.url)
     wait_for_text(browser, "greeting", "Hello, world!")
@@ -64,11 +66,14 @@ def test_the_project_renders_under_the_stage_with_every_request_inside_it(browse
     assert paths and all(path.startswith("Prod/") for path in paths), paths
     assert any(path.startswith("Prod/assets/style.css") for path in paths)
     logo = browser.find_element(By.ID, "logo")
-    WebDriverWait(browser, WAIT_SECONDS).until(lambda b: b.execute_script("return arguments[0].complete", logo))
+    WebDriverWait(browser, WAIT_SECONDS).until(
+        lambda b: b.execute_script("return arguments[0].complete", logo)
+    )
     assert browser.execute_script("return arguments[0].naturalWidth", logo) > 0
-    assert browser.execute_script(
-        "return getComputedStyle(document.getElementById('greeting')).fontWeight"
-    ) == "700"  # assets/style.css applied
+    assert (
+        browser.execute_script("return getComputedStyle(document.getElementById('greeting')).fontWeight")
+        == "700"
+    )  # assets/style.css applied
     assert severe_console_entries(browser) == []
 
 

@@ -105,9 +105,7 @@ class ThreadInvoker:
     ) -> None:
         self.handler = handler
         self.timeout_seconds = timeout_seconds
-        self.context_factory = context_factory or (
-            lambda: LocalContext(timeout_seconds=self.timeout_seconds)
-        )
+        self.context_factory = context_factory or (lambda: LocalContext(timeout_seconds=self.timeout_seconds))
         self.threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 

@@ -53,7 +53,6 @@ PAYLOADS: tuple[str, ...] = tuple(BY_NAME)  # also checked by FrontDoor
 LAMBDA_REQUEST_LIMIT = 6_291_456
 
 
-
 class OutsidePrefixError(DashLambdaError, LookupError):
     """The request's path lies outside the front door's stage or base path.
 
