@@ -8,9 +8,12 @@ request.
 The Makefile puts the app's static files, precompressed at build time
 (``dash-lambda export-static``), next to this module as ``static-files/``;
 when they are there the handler sends those bytes instead of compressing
-at run time (``DASH_LAMBDA_STATIC_DIR=off`` turns that off).
+at run time.  They are the default of ``DASH_LAMBDA_STATIC_DIR``, so the
+function's environment still decides: ``off`` turns them off, a path picks
+another export.
 """
 
+import os
 from pathlib import Path
 
 from dash_app import build_app
@@ -19,6 +22,7 @@ from dash_lambda import make_lambda_handler
 
 STATIC_FILES = Path(__file__).resolve().with_name("static-files")
 
-lambda_handler = make_lambda_handler(
-    build_app, static_dir=STATIC_FILES if (STATIC_FILES / "manifest.json").is_file() else None
-)
+if (STATIC_FILES / "manifest.json").is_file():
+    os.environ.setdefault("DASH_LAMBDA_STATIC_DIR", str(STATIC_FILES))
+
+lambda_handler = make_lambda_handler(build_app)

@@ -309,3 +309,30 @@ def test_long_callback_demo_through_dash_lambda_serve(tmp_path: Any, monkeypatch
         log = stop(served)
     assert answer["response"]["long-job-result"]["children"].endswith("countries looked at).")
     assert "Traceback" not in log
+
+
+@pytest.mark.parametrize(
+    ("variable", "expected"),
+    [(None, "static-files"), ("off", None), ("other-export", "other-export")],
+)
+def test_the_lambda_entry_uses_the_builds_export_unless_the_environment_says_otherwise(
+    tmp_path: Any, variable: str | None, expected: str | None
+) -> None:
+    import json
+    import os
+    import shutil
+    import subprocess
+
+    copy = tmp_path / "frontend"
+    shutil.copytree(FRONTEND, copy, ignore=shutil.ignore_patterns("static-files", "__pycache__"))
+    for export in ("static-files", "other-export"):
+        (copy / export).mkdir()
+        (copy / export / "manifest.json").write_text(json.dumps({"format": 1, "files": {}}))
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DASH_LAMBDA_")}
+    if variable is not None:
+        env["DASH_LAMBDA_STATIC_DIR"] = str(copy / variable) if variable != "off" else "off"
+    script = "import app; print(app.lambda_handler.settings.static_dir)"
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=copy, env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == (str(copy / expected) if expected else "None")
