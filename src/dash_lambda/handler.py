@@ -234,18 +234,16 @@ class LambdaHandler:
     def _serve(self, request: HttpRequest, event: dict[str, Any], context: LambdaContext) -> Response:
         source = request.source
         prefix = self.settings.prefix or request.prefix
-        coding = (
-            negotiate(request.header("accept-encoding"))
-            if self._policy.enabled and request.method != "HEAD"
-            else None
-        )
-        visit = (
-            self._static.visit(request, event, prefix, coding)
-            if request.method == "GET" and is_static_path(request.app_path)
-            else None
-        )
-        if visit is not None and visit.hit is not None:
-            return self._respond(request, event, prefix, 200, *visit.hit, visit=visit)
+        compressing = self._policy.enabled and request.method != "HEAD"
+        coding = None
+        visit = None
+        static = request.method == "GET" and is_static_path(request.app_path)
+        if static:
+            if compressing:
+                coding = negotiate(request.header("accept-encoding"))
+            visit = self._static.visit(request, event, prefix, coding)
+            if visit is not None and visit.hit is not None:
+                return self._respond(request, event, prefix, 200, *visit.hit, visit=visit)
         token = enter(event, context)
         watch = Watch(event, context)
         try:
@@ -254,6 +252,9 @@ class LambdaHandler:
             environ[WATCH_KEY] = watch
             if visit is not None:
                 visit.prepare(environ)
+            elif compressing and not static:
+                # The header as the app gets it, its name already folded by apig-wsgi.
+                coding = negotiate(environ.get("HTTP_ACCEPT_ENCODING"))
             answer = call_wsgi(app.wsgi_app, environ)
         except BaseException as error:
             # SystemExit, KeyboardInterrupt and GeneratorExit too: raised by

@@ -25,12 +25,14 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 class WsgiResponse:
     """What the WSGI app answered."""
 
-    __slots__ = ("body", "headers", "status")
+    __slots__ = ("body", "facts", "headers", "status")
 
-    def __init__(self, status: int, headers: Headers, body: bytes) -> None:
+    def __init__(self, status: int, headers: Headers, body: bytes, facts: HeaderFacts | None = None) -> None:
         self.status = status
         self.headers = headers
         self.body = body
+        #: What the headers say about the body, when already read (see :class:`BodyForm`).
+        self.facts = facts
 
 
 class WsgiProtocolError(DashLambdaError, RuntimeError):
@@ -76,12 +78,17 @@ def call_wsgi(app: WsgiApp, environ: dict[str, Any]) -> WsgiResponse:
     if not started:
         raise WsgiProtocolError("the app returned without calling start_response")
     status, headers = started
-    for chunk in chunks:
-        if type(chunk) is not bytes:
-            kind = type(chunk).__name__
-            raise WsgiProtocolError(f"the app's body has a {kind} chunk; WSGI bodies are bytes")
-    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-    return WsgiResponse(_status_code(status), _checked_headers(headers), body)
+    if len(chunks) == 1 and type(chunks[0]) is bytes:  # what Flask answers
+        body = chunks[0]
+    else:
+        for chunk in chunks:
+            if type(chunk) is not bytes:
+                kind = type(chunk).__name__
+                raise WsgiProtocolError(f"the app's body has a {kind} chunk; WSGI bodies are bytes")
+        body = b"".join(chunks)
+    code = _STATUS_CODES.get(status) if type(status) is str else None
+    checked, facts = _checked_headers(headers)
+    return WsgiResponse(code or _status_code(status), checked, body, facts)
 
 
 _STATUS = re.compile(r"([1-5][0-9][0-9])(?: |\Z)")
@@ -109,15 +116,24 @@ def _status_code(status: object) -> int:
 _STATUS_CODES: dict[str, int] = {}
 
 
-def _checked_headers(headers: object) -> Headers:
-    """A copy of ``headers`` once they are known to be safe to pass on.
+def _checked_headers(headers: object) -> tuple[Headers, HeaderFacts]:
+    """A copy of ``headers`` once they are known to be safe to pass on, and what they say.
 
-    Cheap for what apps send: a name seen valid before is one set look-up,
-    and a printable value has no control character.
+    Cheap for what apps send: an app answers a route with the same headers
+    again and again, and a list seen before is one dictionary look-up.
+    Otherwise a name seen valid before is one set look-up, and a printable
+    value has no control character.
     """
     if not isinstance(headers, list):
         kind = type(headers).__name__
         raise WsgiProtocolError(f"the app's headers are a {kind}, not a list of (name, value)")
+    try:
+        seen: tuple[Any, ...] | None = tuple(headers)
+        facts = _SEEN_HEADERS.get(seen)  # type: ignore[arg-type]
+    except TypeError:  # a pair that is not a tuple of strings: checked below
+        seen = facts = None
+    if facts is not None:
+        return list(headers), facts
     try:
         for header in headers:
             name, value = header
@@ -130,8 +146,16 @@ def _checked_headers(headers: object) -> Headers:
                 _check_header(header)
     except (TypeError, ValueError):
         raise WsgiProtocolError(f"the app's headers {_show(headers)} are not (name, value) pairs") from None
-    return list(headers)
+    facts = HeaderFacts(headers)
+    if seen is not None and not facts.sets_cookie:  # a cookie is someone's: not kept here
+        if len(_SEEN_HEADERS) >= 256:
+            _SEEN_HEADERS.clear()  # e.g. callbacks' Content-Length: start over rather than grow
+        _SEEN_HEADERS[seen] = facts
+    return list(headers), facts
 
+
+#: Header lists seen valid (bounded), with what they say.
+_SEEN_HEADERS: dict[tuple[tuple[str, str], ...], HeaderFacts] = {}
 
 #: Header names seen valid, bounded: apps send the same few dozen.
 _VALID_NAMES: set[str] = set()
@@ -202,38 +226,70 @@ class BodyMemo(Protocol):
     def put(self, encoded: Encoded) -> None: ...
 
 
-class BodyForm:
-    """What the adapter reads in a response's headers, in one pass: how the body travels
-    (text or not, compressed by the adapter or not), and what it says about caching."""
+#: The response headers :class:`HeaderFacts` reads, by lower-case name.
+_FORM_HEADERS = frozenset(
+    {"content-type", "content-encoding", "cache-control", "vary", "etag", "last-modified", "set-cookie"}
+)
 
-    __slots__ = ("compressible", "text", "validated", "varies")
 
-    def __init__(self, headers: Headers, policy: CompressionPolicy) -> None:
+class HeaderFacts:
+    """What a response's headers say about its body, whatever the policy; read in one pass."""
+
+    __slots__ = ("_forms", "no_transform", "precoded", "sets_cookie", "text", "validated", "varies")
+
+    def __init__(self, headers: Headers) -> None:
+        self._forms: dict[bool, BodyForm] = {}
         content_type = content_encoding = cache_control = ""
-        #: Whether the response has an ``ETag`` or ``Last-Modified`` a client can send back.
-        self.validated = False
-        #: Whether it says already that it varies on ``Accept-Encoding`` (or on everything).
-        self.varies = False
+        validated = varies = sets_cookie = False
         for key, value in headers:
             lower = key.lower()
+            if lower not in _FORM_HEADERS:
+                continue
             if lower == "content-type":
                 content_type = value
             elif lower == "content-encoding":
                 content_encoding = value
             elif lower == "cache-control":
                 cache_control = value
-            elif lower == "etag" or lower == "last-modified":
-                self.validated = True
             elif lower == "vary":
-                self.varies = self.varies or "accept-encoding" in value.lower() or value.strip() == "*"
+                varies = varies or "accept-encoding" in value.lower() or value.strip() == "*"
+            elif lower == "set-cookie":
+                sets_cookie = True
+            else:  # ETag, Last-Modified
+                validated = True
+        #: Whether the response has an ``ETag`` or ``Last-Modified`` a client can send back.
+        self.validated = validated
+        #: Whether it says already that it varies on ``Accept-Encoding`` (or on everything).
+        self.varies = varies
+        #: Whether it travels as text.
         self.text = is_text(content_type)
+        #: Whether it has a content coding already (e.g. the app uses ``Dash(compress=True)``).
+        self.precoded = bool(content_encoding)
+        self.no_transform = "no-transform" in cache_control
+        self.sets_cookie = sets_cookie
+
+    def form(self, policy: CompressionPolicy) -> BodyForm:
+        """The :class:`BodyForm` of these headers under ``policy``, made once (it is never changed)."""
+        form = self._forms.get(policy.enabled)
+        if form is None:
+            form = self._forms[policy.enabled] = BodyForm([], policy, self)
+        return form
+
+
+class BodyForm:
+    """What the adapter reads in a response's headers: how the body travels (text or
+    not, compressed by the adapter or not), and what it says about caching."""
+
+    __slots__ = ("compressible", "text", "validated", "varies")
+
+    def __init__(self, headers: Headers, policy: CompressionPolicy, facts: HeaderFacts | None = None) -> None:
+        if facts is None:
+            facts = HeaderFacts(headers)
+        self.validated = facts.validated
+        self.varies = facts.varies
+        self.text = facts.text
         #: Whether the adapter compresses this kind of response for a client that accepts it.
-        self.compressible = (
-            policy.enabled
-            and self.text
-            and not content_encoding  # never twice (e.g. the app uses Dash(compress=True))
-            and "no-transform" not in cache_control
-        )
+        self.compressible = policy.enabled and facts.text and not facts.precoded and not facts.no_transform
 
     def coding(self, accepted: str | None, size: int, policy: CompressionPolicy) -> str | None:
         """The content coding to apply to a body of ``size`` bytes, ``None`` to send it as is."""
@@ -255,8 +311,11 @@ def encode_body(
     there first and compressed harder when it is not, since that happens
     once.
     """
-    form = BodyForm(response.headers, policy)
-    use = form.coding(coding, len(response.body), policy)
+    facts = response.facts
+    form = facts.form(policy) if facts is not None else BodyForm(response.headers, policy)
+    use = (
+        coding if coding is not None and form.compressible and len(response.body) >= policy.min_size else None
+    )
     encoded = memo.get(use) if memo is not None else None
     if encoded is None:
         encoded = encode(response.body, use, form.text, once=memo is not None)

@@ -79,16 +79,9 @@ class AlbSource(EventSource):
         check_body(event)
         wsgi_event = without_null_multi_maps(event)
         safe_path = wsgi_safe(path)
-        return HttpRequest(
-            source=self,
-            prefix=ROOT,
-            app_path=safe_path,
-            method=method,
-            query=query,
-            wsgi_event=wsgi_event if safe_path is path else {**wsgi_event, "path": safe_path},
-            headers=headers,
-            event=event,
-        )
+        if safe_path is not path:
+            wsgi_event = {**wsgi_event, "path": safe_path}
+        return HttpRequest(self, ROOT, safe_path, method, query, wsgi_event, headers, None, event)
 
     def make_environ(self, request: HttpRequest, context: LambdaContext) -> dict[str, Any]:
         environ: dict[str, Any] = get_environ_v1(request.wsgi_event, context, encode_query_params=False)

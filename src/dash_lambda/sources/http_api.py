@@ -72,25 +72,40 @@ class PayloadV2Source(EventSource):
         )
 
     def parse(self, event: Event) -> HttpRequest:
-        context = require(event, "requestContext", dict, "event")
-        http = require(context, "http", dict, "event.requestContext")
-        method = require(http, "method", str, "event.requestContext.http")
-        raw_path = check_path(event.get("rawPath"), "event.rawPath")
-        raw_query = optional(event, "rawQueryString", str, "event")
+        context: Any = event.get("requestContext")
+        http: Any = context.get("http") if type(context) is dict else None
+        method = http.get("method") if type(http) is dict else None
+        raw_path = event.get("rawPath")
+        if type(method) is not str or type(raw_path) is not str or raw_path[:1] != "/":
+            # What an AWS event never lacks: the helpers word what is wrong.
+            context = require(event, "requestContext", dict, "event")
+            http = require(context, "http", dict, "event.requestContext")
+            method = require(http, "method", str, "event.requestContext.http")
+            raw_path = check_path(raw_path, "event.rawPath")
+        # optional(), called only when a field is not what AWS sends, to word the error.
+        raw_query = event.get("rawQueryString")
+        if raw_query is not None and type(raw_query) is not str:
+            raw_query = optional(event, "rawQueryString", str, "event")
         headers = check_str_map(event.get("headers"), "event.headers")
-        cookies = optional(event, "cookies", list, "event")
+        cookies = event.get("cookies")
+        if cookies is not None and type(cookies) is not list:
+            cookies = optional(event, "cookies", list, "event")
         if cookies:
             for cookie in cookies:
                 if type(cookie) is not str:
                     raise MalformedEventError("event.cookies must be a list of strings")
-        path_parameters = optional(event, "pathParameters", dict, "event") or {}
-        check_body(event)
+        path_parameters = event.get("pathParameters")
+        if path_parameters is not None and type(path_parameters) is not dict:
+            path_parameters = optional(event, "pathParameters", dict, "event")
+        if event.get("body") is not None or event.get("isBase64Encoded", False) is not False:
+            check_body(event)
 
-        split = _prefix_and_route(
+        # HTTP APIs decode the path; Function URLs (no routes, no stages) keep it encoded.
+        split = _split_event_path(
             raw_path,
-            text_or_none(context.get("stage")),
-            app_path_from_proxy(path_parameters.get("proxy"), event.get("routeKey")),
-            # HTTP APIs decode the path; Function URLs (no routes, no stages) keep it encoded.
+            context.get("stage"),
+            path_parameters.get("proxy") if path_parameters else None,
+            event.get("routeKey"),
             not self.function_url,
         )
         # apig-wsgi reads these keys unconditionally; console and hand-written
@@ -111,16 +126,10 @@ class PayloadV2Source(EventSource):
                 **context,
                 "http": {**_HTTP_DEFAULTS, **{k: v for k, v in http.items() if v is not None}},
             }
+        wsgi_event = {**event, **fixes} if fixes else event
+        slash_redirect = query_suffix(raw_query) if split.bare else None
         return HttpRequest(
-            source=self,
-            prefix=split.prefix,
-            app_path=split.app_path,
-            method=method,
-            query=raw_query,
-            wsgi_event={**event, **fixes} if fixes else event,
-            headers=headers,
-            slash_redirect=query_suffix(raw_query) if split.bare else None,
-            event=event,
+            self, split.prefix, split.app_path, method, raw_query, wsgi_event, headers, slash_redirect, event
         )
 
     def make_environ(self, request: HttpRequest, context: LambdaContext) -> dict[str, Any]:
@@ -136,7 +145,7 @@ class PayloadV2Source(EventSource):
         body: str,
         is_base64: bool = False,
     ) -> Response:
-        joined, cookies = join_repeated((key.lower(), value) for key, value in headers)
+        joined, cookies = join_repeated(headers, lower=True)
         return {
             "statusCode": status,
             "headers": joined,
@@ -228,11 +237,23 @@ class PayloadV2Source(EventSource):
         return aws.http_response(response, status, headers)
 
 
+def _split_event_path(raw_path: str, stage: object, proxy: object, route_key: object, decoded: bool) -> Split:
+    """:func:`_prefix_and_route` of the event's raw fields, cached on them when they are hashable."""
+    try:
+        return _split_fields(raw_path, stage, proxy, route_key, decoded)
+    except TypeError:  # an unhashable value where a string belongs: a crafted event
+        return _split_fields.__wrapped__(raw_path, stage, proxy, route_key, decoded)
+
+
 @lru_cache(maxsize=1024)
+def _split_fields(raw_path: str, stage: object, proxy: object, route_key: object, decoded: bool) -> Split:
+    return _prefix_and_route(raw_path, text_or_none(stage), app_path_from_proxy(proxy, route_key), decoded)
+
+
 def _prefix_and_route(raw_path: str, stage: str | None, app_path: str | None, decoded: bool) -> Split:
     """The external prefix and the path the app routes on (percent-encoded) of a payload 2.0 event.
 
-    Cached: an app has few distinct paths, and every request needs this.
+    Cached (by :func:`_split_fields`): an app has few distinct paths, and every request needs this.
     """
     head, routed, bare = _split(raw_path, stage, app_path, decoded)
     return Split(

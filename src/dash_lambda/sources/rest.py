@@ -43,6 +43,7 @@ from .base import (
     group_repeated,
     optional,
     require,
+    same_header_names,
     text_or_none,
     without_null_multi_maps,
 )
@@ -67,51 +68,58 @@ class RestApiSource(EventSource):
     default_content_type = "application/json"
 
     def matches(self, event: Mapping[str, Any]) -> bool:
-        context = event.get("requestContext")
-        if isinstance(context, dict) and "elb" in context:
+        if "httpMethod" not in event or event.get("version", "1.0") != "1.0":
             return False
-        return (
-            "httpMethod" in event and event.get("version", "1.0") == "1.0" and not is_proxy_lookalike(event)
-        )
+        context = event.get("requestContext")
+        return not (isinstance(context, dict) and "elb" in context) and not is_proxy_lookalike(event)
 
     def parse(self, event: Event) -> HttpRequest:
-        method = require(event, "httpMethod", str, "event")
-        path = check_path(event.get("path"), "event.path")
-        context = optional(event, "requestContext", dict, "event") or {}
+        method = event.get("httpMethod")
+        path = event.get("path")
+        context = event.get("requestContext")
+        if type(method) is not str or type(path) is not str or path[:1] != "/" or type(context) is not dict:
+            # What an API Gateway event never lacks: the helpers word what is wrong.
+            method = require(event, "httpMethod", str, "event")
+            path = check_path(path, "event.path")
+            context = optional(event, "requestContext", dict, "event") or {}
         # Check what apig-wsgi will read: the multi-value maps when present.
-        headers = check_str_map(event.get("headers"), "event.headers")
+        given: Any = event.get("headers")
         multi_headers = event.get("multiValueHeaders")
-        if multi_headers is not None:
-            check_multi_map(multi_headers, "event.multiValueHeaders")
-            if not headers:
-                headers = {name: values[-1] for name, values in multi_headers.items() if values}
-        if event.get("multiValueQueryStringParameters") is not None:
-            check_multi_map(event["multiValueQueryStringParameters"], "event.multiValueQueryStringParameters")
+        if same_header_names(given, multi_headers):  # both checked, in one pass
+            single_headers: dict[str, str] = given
+        else:
+            single_headers = check_str_map(given, "event.headers")
+            if multi_headers is not None:
+                check_multi_map(multi_headers, "event.multiValueHeaders")
+        headers = single_headers
+        if multi_headers is not None and not headers:
+            headers = {name: values[-1] for name, values in multi_headers.items() if values}
+        multi_query = event.get("multiValueQueryStringParameters")
+        if multi_query is not None:
+            check_multi_map(multi_query, "event.multiValueQueryStringParameters")
             query: dict[str, str] = {}
         else:
             query = check_str_map(event.get("queryStringParameters"), "event.queryStringParameters")
-        path_parameters = optional(event, "pathParameters", dict, "event") or {}
-        check_body(event)
+        path_parameters = optional(event, "pathParameters", dict, "event")
+        if event.get("body") is not None or event.get("isBase64Encoded", False) is not False:
+            check_body(event)
 
-        split = _prefix_and_route(
+        split = _split_event_path(
             path,
-            text_or_none(context.get("path")),
-            text_or_none(context.get("stage")),
-            app_path_from_proxy(path_parameters.get("proxy"), event.get("resource")),
+            context.get("path"),
+            context.get("stage"),
+            path_parameters.get("proxy") if path_parameters else None,
+            event.get("resource"),
         )
-        wsgi_event = without_null_multi_maps(event)
+        # A null multi-value map hides a filled single-value one from apig-wsgi.
+        hidden = (multi_headers is None and single_headers) or (multi_query is None and query)
+        wsgi_event = without_null_multi_maps(event) if hidden else event
         if split.app_path != path:
             wsgi_event = {**wsgi_event, "path": split.app_path}
+        query_key = _query_key(event, query) if multi_query or query else ""
+        slash_redirect = _query_string(event) if split.bare else None
         return HttpRequest(
-            source=self,
-            prefix=split.prefix,
-            app_path=split.app_path,
-            method=method,
-            query=_query_key(event, query),
-            wsgi_event=wsgi_event,
-            headers=headers,
-            slash_redirect=_query_string(event) if split.bare else None,
-            event=event,
+            self, split.prefix, split.app_path, method, query_key, wsgi_event, headers, slash_redirect, event
         )
 
     def make_environ(self, request: HttpRequest, context: LambdaContext) -> dict[str, Any]:
@@ -228,11 +236,27 @@ def _identity(request: LocalRequest) -> dict[str, str | None]:
     return identity
 
 
+def _split_event_path(
+    path: str, context_path: object, stage: object, proxy: object, resource: object
+) -> Split:
+    """:func:`_prefix_and_route` of the event's raw fields, cached on them when they are hashable."""
+    try:
+        return _split_fields(path, context_path, stage, proxy, resource)
+    except TypeError:  # an unhashable value where a string belongs: a crafted event
+        return _split_fields.__wrapped__(path, context_path, stage, proxy, resource)
+
+
 @lru_cache(maxsize=1024)
+def _split_fields(path: str, context_path: object, stage: object, proxy: object, resource: object) -> Split:
+    return _prefix_and_route(
+        path, text_or_none(context_path), text_or_none(stage), app_path_from_proxy(proxy, resource)
+    )
+
+
 def _prefix_and_route(path: str, context_path: str | None, stage: str | None, app_path: str | None) -> Split:
     """The external prefix and the path the app routes on (made WSGI-safe) of a REST event.
 
-    Cached: an app has few distinct paths, and every request needs this.
+    Cached (by :func:`_split_fields`): an app has few distinct paths, and every request needs this.
     """
     head, routed, bare = _split(path, context_path, stage, app_path)
     return Split(normalize_prefix(wsgi_safe(head)), wsgi_safe(routed), bare)
@@ -274,6 +298,8 @@ def _query_string(event: Mapping[str, Any]) -> str:
 
 def _source_ip(context: object) -> str:
     """``requestContext.identity.sourceIp``: the address that connected to API Gateway."""
-    identity = context.get("identity") if isinstance(context, dict) else None
-    source_ip = identity.get("sourceIp") if isinstance(identity, dict) else None
+    try:
+        source_ip = context["identity"]["sourceIp"]  # type: ignore[index]
+    except (KeyError, TypeError):  # not there, or something else than an object on the way
+        return "127.0.0.1"
     return source_ip if isinstance(source_ip, str) and source_ip else "127.0.0.1"
