@@ -63,7 +63,9 @@ class CompareResult:
 
 
 def load_base(src: Path) -> Any:
-    """Import ``src/dash_lambda`` of another checkout as ``dash_lambda_base``."""
+    """Import ``src/dash_lambda`` of another checkout as ``dash_lambda_base`` (once per process)."""
+    if BASE_MODULE in sys.modules:
+        return sys.modules[BASE_MODULE]
     package = src / "dash_lambda"
     spec = importlib.util.spec_from_file_location(
         BASE_MODULE, package / "__init__.py", submodule_search_locations=[str(package)]

@@ -78,6 +78,7 @@ def _summary(
     size_result: sizes.SizeResult | None,
 ) -> str:
     rows: list[list[str]] = []
+    present = {c.key for c in adapter_result.contenders} if adapter_result is not None else set()
     if adapter_result is not None:
         for key, name in [
             ("a", "(a) compress off, cache off"),
@@ -85,6 +86,8 @@ def _summary(
             ("c", "(c) defaults, gzip"),
         ]:
             for door in adapter.DOORS:
+                if key not in present:
+                    continue
                 geo, worst, route = adapter_result.summary(door, key)
                 rows.append(
                     [
@@ -135,8 +138,8 @@ def _summary(
                 verdict(gz.status == 200 and gz.wire <= sizes.PLOTLY_GZIP_TARGET),
             ]
         )
-    if adapter_result is not None:
-        values = _plotly_warm(adapter_result)
+    values = _plotly_warm(adapter_result) if adapter_result is not None else {}
+    if values:  # not with --routes dynamic
         rows.append(
             [
                 "warm gzip plotly.min.js ÷ uncompressed direct call",
@@ -164,6 +167,13 @@ def main(argv: list[str] | None = None) -> int:
         "--only", choices=SECTIONS, action="append", help="run only this section (repeatable)"
     )
     parser.add_argument(
+        "--routes",
+        choices=("all", "dynamic"),
+        default="all",
+        help="adapter section: every route, or only the ones Dash computes (index, layout, "
+        "dependencies, callback), a few minutes with --base",
+    )
+    parser.add_argument(
         "--base",
         type=Path,
         help="the src/ folder of another checkout to compare with (section 5, e.g. a worktree of main)",
@@ -182,7 +192,11 @@ def main(argv: list[str] | None = None) -> int:
     adapter_result = import_result = cold_result = size_result = None
     timings = []
     if "adapter" in sections:
-        adapter_result = adapter.run(quick=args.quick)
+        adapter_result = adapter.run(
+            quick=args.quick,
+            dynamic_only=args.routes == "dynamic",
+            base=compare.load_base(args.base) if args.base else None,
+        )
         parts.append(adapter.report(adapter_result))
         timings.append(f"adapter {adapter_result.seconds:.0f} s")
     if "imports" in sections:
@@ -215,7 +229,9 @@ def main(argv: list[str] | None = None) -> int:
         "the machine)",
         "- command: `.venv/bin/python benchmarks/run.py"
         + (" --quick" if args.quick else "")
-        + (f" --base {args.base}" if "compare" in sections else "")
+        + "".join(f" --only {s}" for s in SECTIONS if args.only and s in sections)
+        + (" --routes dynamic" if args.routes == "dynamic" else "")
+        + (f" --base {args.base}" if args.base else "")
         + "`",
         "",
         "## Targets",

@@ -71,6 +71,38 @@ def test_malformed_http_event_gives_400_with_the_reason(
     assert message in json.loads(response["body"])["message"]
 
 
+_SINGLE = "event.headers must map strings to strings"
+_MULTI = "event.multiValueHeaders must map strings to lists of strings"
+
+
+def _rest_with(field: str, name: str, value: object) -> dict[str, Any]:
+    """The REST fixture with one header's value replaced in ``headers`` or ``multiValueHeaders``."""
+    event = load("rest-stage-url")
+    event[field] = {**event[field], name: value}
+    return event
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        # Both maps name the same headers, as API Gateway sends them: they are checked in one pass.
+        (_rest_with("headers", "Accept", 1), _SINGLE),
+        (_rest_with("multiValueHeaders", "Accept", "text/html"), _MULTI),
+        (_rest_with("multiValueHeaders", "Accept", [1]), _MULTI),
+        (_rest_with("multiValueHeaders", "Accept", ["text/html", 2]), _MULTI),
+        # They name different headers: each is checked on its own.
+        (_rest_with("multiValueHeaders", "X-Extra", "1"), _MULTI),
+        (_rest_with("headers", "X-Extra", ["1"]), _SINGLE),
+    ],
+)
+def test_rest_header_maps_are_checked_whether_or_not_they_name_the_same_headers(
+    handler: LambdaHandler, event: dict[str, Any], message: str
+) -> None:
+    response = handler(event, FakeContext())
+    assert response["statusCode"] == 400
+    assert message in json.loads(response["body"])["message"]
+
+
 @pytest.mark.parametrize(
     ("event", "named"),
     [

@@ -75,3 +75,20 @@ def test_json_stays_text_when_not_compressed(handler: LambdaHandler, door: str) 
 def test_binary_body_round_trips_exactly(handler: LambdaHandler) -> None:
     response = handler(event_for("http-api-default", "/assets/logo.png"), FakeContext())
     assert base64.b64decode(response["body"]).startswith(b"\x89PNG\r\n\x1a\n")
+
+
+@pytest.mark.parametrize("door", ["rest-stage-url", "http-api-default"])
+def test_same_header_names_with_another_content_type_are_encoded_by_their_own_type(
+    handler: LambdaHandler, door: str
+) -> None:
+    """The adapter reads a header list it has seen before once: by content, never by names alone."""
+    gzip_only = {"Accept-Encoding": "gzip"}
+    for _ in range(3):
+        text = handler(event_for(door, "/big", query={"size": "5000"}, headers=gzip_only), FakeContext())
+        binary = handler(
+            event_for(door, "/big", query={"size": "5000", "kind": "binary"}, headers=gzip_only),
+            FakeContext(),
+        )
+        assert decode(text).header("content-encoding") == "gzip"
+        assert decode(binary).header("content-encoding") is None
+        assert decode(binary).body == bytes(i % 251 for i in range(5000))

@@ -14,8 +14,9 @@ percent-decoding: decoding first would let ``/dash/a%2541`` (app path
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from typing import NamedTuple
+from collections.abc import Callable
+from functools import lru_cache, wraps
+from typing import NamedTuple, ParamSpec, cast
 from urllib.parse import quote, unquote
 
 ROOT = "/"
@@ -30,6 +31,27 @@ class Split(NamedTuple):
     app_path: str
     #: The browser asked for the prefix without its trailing slash (``/Prod``).
     bare: bool
+
+
+Fields = ParamSpec("Fields")
+
+
+def cached_on_fields(split: Callable[Fields, Split]) -> Callable[Fields, Split]:
+    """``split`` of an event's raw fields, cached on them (an app has few distinct paths).
+
+    A crafted event can put an unhashable value where a string belongs;
+    that call is computed, not cached.
+    """
+    cached = cast(Callable[Fields, Split], lru_cache(maxsize=1024)(split))
+
+    @wraps(split)
+    def call(*args: Fields.args, **kwargs: Fields.kwargs) -> Split:
+        try:
+            return cached(*args, **kwargs)
+        except TypeError:  # unhashable
+            return split(*args, **kwargs)
+
+    return call
 
 
 def normalize_prefix(prefix: str) -> str:

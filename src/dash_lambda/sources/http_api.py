@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -21,6 +20,7 @@ from ..prefix import (
     ROOT,
     Split,
     app_path_from_proxy,
+    cached_on_fields,
     encode_path,
     normalize_prefix,
     query_suffix,
@@ -237,23 +237,16 @@ class PayloadV2Source(EventSource):
         return aws.http_response(response, status, headers)
 
 
+@cached_on_fields
 def _split_event_path(raw_path: str, stage: object, proxy: object, route_key: object, decoded: bool) -> Split:
-    """:func:`_prefix_and_route` of the event's raw fields, cached on them when they are hashable."""
-    try:
-        return _split_fields(raw_path, stage, proxy, route_key, decoded)
-    except TypeError:  # an unhashable value where a string belongs: a crafted event
-        return _split_fields.__wrapped__(raw_path, stage, proxy, route_key, decoded)
-
-
-@lru_cache(maxsize=1024)
-def _split_fields(raw_path: str, stage: object, proxy: object, route_key: object, decoded: bool) -> Split:
+    """:func:`_prefix_and_route` of the event's raw fields."""
     return _prefix_and_route(raw_path, text_or_none(stage), app_path_from_proxy(proxy, route_key), decoded)
 
 
 def _prefix_and_route(raw_path: str, stage: str | None, app_path: str | None, decoded: bool) -> Split:
     """The external prefix and the path the app routes on (percent-encoded) of a payload 2.0 event.
 
-    Cached (by :func:`_split_fields`): an app has few distinct paths, and every request needs this.
+    Cached on the raw fields (:func:`_split_event_path`): every request needs this.
     """
     head, routed, bare = _split(raw_path, stage, app_path, decoded)
     return Split(

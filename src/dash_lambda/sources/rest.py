@@ -13,7 +13,6 @@ The same event shape arrives through three doors that need three prefixes:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlencode
 
@@ -23,6 +22,7 @@ from ..prefix import (
     ROOT,
     Split,
     app_path_from_proxy,
+    cached_on_fields,
     normalize_prefix,
     script_name,
     split_by_stage,
@@ -236,18 +236,11 @@ def _identity(request: LocalRequest) -> dict[str, str | None]:
     return identity
 
 
+@cached_on_fields
 def _split_event_path(
     path: str, context_path: object, stage: object, proxy: object, resource: object
 ) -> Split:
-    """:func:`_prefix_and_route` of the event's raw fields, cached on them when they are hashable."""
-    try:
-        return _split_fields(path, context_path, stage, proxy, resource)
-    except TypeError:  # an unhashable value where a string belongs: a crafted event
-        return _split_fields.__wrapped__(path, context_path, stage, proxy, resource)
-
-
-@lru_cache(maxsize=1024)
-def _split_fields(path: str, context_path: object, stage: object, proxy: object, resource: object) -> Split:
+    """:func:`_prefix_and_route` of the event's raw fields."""
     return _prefix_and_route(
         path, text_or_none(context_path), text_or_none(stage), app_path_from_proxy(proxy, resource)
     )
@@ -256,7 +249,7 @@ def _split_fields(path: str, context_path: object, stage: object, proxy: object,
 def _prefix_and_route(path: str, context_path: str | None, stage: str | None, app_path: str | None) -> Split:
     """The external prefix and the path the app routes on (made WSGI-safe) of a REST event.
 
-    Cached (by :func:`_split_fields`): an app has few distinct paths, and every request needs this.
+    Cached on the raw fields (:func:`_split_event_path`): every request needs this.
     """
     head, routed, bare = _split(path, context_path, stage, app_path)
     return Split(normalize_prefix(wsgi_safe(head)), wsgi_safe(routed), bare)
