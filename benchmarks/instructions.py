@@ -85,7 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(args.jobs) as pool:
         base = args.base.resolve() if args.base else None
         results = dict(
-            zip(jobs, pool.map(lambda job: count(*job, args.requests, base, Path(tmp)), jobs), strict=True)
+            zip(
+                jobs,
+                pool.map(lambda job: count(job[0], job[1], job[2], args.requests, base, Path(tmp)), jobs),
+                strict=True,
+            )
         )
     rows = []
     for door, door_name in DOORS.items():
