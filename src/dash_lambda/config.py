@@ -18,7 +18,7 @@ from __future__ import annotations
 import enum
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, TypeVar
 
@@ -37,6 +37,7 @@ ENV_PRIME = "DASH_LAMBDA_PRIME"
 ENV_STATIC_DIR = "DASH_LAMBDA_STATIC_DIR"
 
 _T = TypeVar("_T")
+_N = TypeVar("_N", int, float)
 
 _FALSE = {"0", "false", "no", "off"}
 _TRUE = {"1", "true", "yes", "on"}
@@ -154,30 +155,26 @@ class _Environment:
         raise ConfigError(f"{name}={raw!r}: use true or false")
 
     def count(self, argument: int | Unset, option: str, name: str, default: int, *, minimum: int = 0) -> int:
-        raw = self.raw(name) if isinstance(argument, Unset) else None
-        if raw is not None:
-            try:
-                value = int(raw)
-            except ValueError:
-                raise ConfigError(f"{name}={raw!r}: use a whole number") from None
-            option = name
-        else:
-            value = default if isinstance(argument, Unset) else argument
+        value, option = self._number(argument, option, name, default, int, "a whole number")
         if value < minimum:
             raise ConfigError(f"{option} must be at least {minimum}, got {value}")
         return value
 
     def megabytes(self, argument: float | Unset, option: str, name: str, default: float) -> int:
         """An option given in MB, in bytes."""
-        raw = self.raw(name) if isinstance(argument, Unset) else None
-        if raw is not None:
-            try:
-                value = float(raw)
-            except ValueError:
-                raise ConfigError(f"{name}={raw!r}: use a number") from None
-            option = name
-        else:
-            value = default if isinstance(argument, Unset) else argument
+        value, option = self._number(argument, option, name, default, float, "a number")
         if not 0 <= value < math.inf:  # NaN fails both
             raise ConfigError(f"{option} must not be negative or infinite, got {value}")
         return int(value * 1024 * 1024)
+
+    def _number(
+        self, argument: _N | Unset, option: str, name: str, default: _N, parse: Callable[[str], _N], kind: str
+    ) -> tuple[_N, str]:
+        """The value, and what to call it in an error: the variable's name when it came from there."""
+        raw = self.raw(name) if isinstance(argument, Unset) else None
+        if raw is None:
+            return (default if isinstance(argument, Unset) else argument), option
+        try:
+            return parse(raw), name
+        except ValueError:
+            raise ConfigError(f"{name}={raw!r}: use {kind}") from None

@@ -23,6 +23,7 @@ import dash
 
 from .sources.emulation import FrontDoor, LocalRequest
 from .static_cache import is_static_path
+from .static_files import plain_path
 
 #: ``requestContext.requestId`` (and ``User-Agent``) of the requests the handler sends itself.
 PRIME_REQUEST_ID = "dash-lambda-prime"
@@ -116,8 +117,6 @@ def _event(request: LocalRequest, door: FrontDoor) -> dict[str, Any]:
 
 
 def _plain(app_path: str) -> str:
-    from .static_files import plain_path
-
     return plain_path(app_path) if app_path.startswith(_SUITES) else app_path
 
 

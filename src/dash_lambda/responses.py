@@ -86,9 +86,8 @@ def call_wsgi(app: WsgiApp, environ: dict[str, Any]) -> WsgiResponse:
                 kind = type(chunk).__name__
                 raise WsgiProtocolError(f"the app's body has a {kind} chunk; WSGI bodies are bytes")
         body = b"".join(chunks)
-    code = _STATUS_CODES.get(status) if type(status) is str else None
     checked, facts = _checked_headers(headers)
-    return WsgiResponse(code or _status_code(status), checked, body, facts)
+    return WsgiResponse(_status_code(status), checked, body, facts)
 
 
 _STATUS = re.compile(r"([1-5][0-9][0-9])(?: |\Z)")
@@ -313,9 +312,7 @@ def encode_body(
     """
     facts = response.facts
     form = facts.form(policy) if facts is not None else BodyForm(response.headers, policy)
-    use = (
-        coding if coding is not None and form.compressible and len(response.body) >= policy.min_size else None
-    )
+    use = form.coding(coding, len(response.body), policy)
     encoded = memo.get(use) if memo is not None else None
     if encoded is None:
         encoded = encode(response.body, use, form.text, once=memo is not None)

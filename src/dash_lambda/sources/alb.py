@@ -158,11 +158,7 @@ class AlbSource(EventSource):
 
     def local_response(self, response: object, door: FrontDoor) -> LocalResponse:
         """The response must use the header form the target group is set to."""
-        proxy = aws.proxy_object(response)
-        aws.check_keys(proxy, _RESPONSE_KEYS, self.title)
-        status = aws.check_status(proxy)
-        single = aws.header_map(proxy.get("headers"), "headers")
-        multi = aws.multi_header_map(proxy.get("multiValueHeaders"), "multiValueHeaders")
+        proxy, status, single, multi = aws.payload_1_proxy(response, _RESPONSE_KEYS, self.title)
         if door.multi_value_headers and single and not multi:
             raise aws.MalformedResponseError(
                 "the ALB target group has multi-value headers on, so the response must use "

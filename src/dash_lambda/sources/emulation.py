@@ -229,6 +229,17 @@ def proxy_object(response: object) -> dict[str, Any]:
     return response
 
 
+def payload_1_proxy(
+    response: object, allowed: frozenset[str], door: str
+) -> tuple[dict[str, Any], int, dict[str, str], dict[str, list[str]]]:
+    """A payload 1.0 response (REST, ALB) as its door checks it: the object, status and both header maps."""
+    proxy = proxy_object(response)
+    check_keys(proxy, allowed, door)
+    status = check_status(proxy)
+    single = header_map(proxy.get("headers"), "headers")
+    return proxy, status, single, multi_header_map(proxy.get("multiValueHeaders"), "multiValueHeaders")
+
+
 def header_map(value: object, where: str) -> dict[str, str]:
     """A single-value header map, values stringified as API Gateway does."""
     if value is None:

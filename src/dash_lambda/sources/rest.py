@@ -206,11 +206,7 @@ class RestApiSource(EventSource):
 
     def local_response(self, response: object, door: FrontDoor) -> LocalResponse:
         """API Gateway merges both header maps; for a name in both, ``multiValueHeaders`` wins."""
-        proxy = aws.proxy_object(response)
-        aws.check_keys(proxy, _RESPONSE_KEYS, self.title)
-        status = aws.check_status(proxy)
-        single = aws.header_map(proxy.get("headers"), "headers")
-        multi = aws.multi_header_map(proxy.get("multiValueHeaders"), "multiValueHeaders")
+        proxy, status, single, multi = aws.payload_1_proxy(response, _RESPONSE_KEYS, self.title)
         multi_names = {name.lower() for name in multi}
         headers = [(n, v) for n, v in single.items() if n.lower() not in multi_names]
         headers += [(name, value) for name, values in multi.items() for value in values]
