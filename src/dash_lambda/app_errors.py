@@ -26,6 +26,8 @@ from typing import Any
 import flask
 from werkzeug.exceptions import InternalServerError
 
+from .invocation import Invocation
+
 logger = logging.getLogger("dash_lambda")
 
 #: Where the handler puts the request's :class:`Watch` in the WSGI environ.
@@ -35,10 +37,14 @@ WATCH_KEY = "dash_lambda.watch"
 GENERIC_500_BODY = InternalServerError().get_body().encode()
 
 
-class Watch:
-    """One request's request id and the exception the app logged for it, if any."""
+class Watch(Invocation):
+    """One request's invocation, its request id and the exception the app logged for it, if any.
 
-    __slots__ = ("_request_id", "context", "event", "exception")
+    The handler makes it the current :class:`~.invocation.Invocation` too:
+    one object per request for both.
+    """
+
+    __slots__ = ("_request_id", "exception")
 
     def __init__(self, event: dict[str, Any], context: Any) -> None:
         self.event = event

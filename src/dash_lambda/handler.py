@@ -24,7 +24,7 @@ from .app_errors import WATCH_KEY, Watch
 from .app_errors import request_id as _request_id
 from .apps import AppBuilder, open_apps
 from .auth import Authorizer, BasicAuth
-from .background.events import is_job_event
+from .background.events import JOB_EVENT_KEY
 from .config import UNSET, Settings, Unset, resolve
 from .encoding import negotiate
 from .errors import MalformedEventError, UnsupportedEventError
@@ -36,7 +36,7 @@ from .responses import CompressionPolicy, Encoded, Headers, call_wsgi, encode_bo
 from .sources import SOURCES, find_source
 from .sources.base import EventSource, HttpRequest, Response
 from .sources.non_http import describe_unsupported
-from .static_cache import StaticResponseCache, Visit, is_static_path
+from .static_cache import STATIC_PATH_PREFIXES, StaticResponseCache, Visit
 from .static_files import StaticFiles
 from .warmup import is_warmup
 
@@ -192,12 +192,14 @@ class LambdaHandler:
             raise UnsupportedEventError(
                 f"dash_lambda handles HTTP events; it was invoked with a {type(event).__name__}"
             )
-        if is_job_event(event):  # a background callback's job, sent by this function to itself
+        if JOB_EVENT_KEY in event:  # a background callback's job, sent by this function to itself
             from .background.worker import run_job_event
 
             return run_job_event(event, context, self._apps.get)
-        source = find_source(event, self.sources)
-        if source is None:
+        for source in self.sources:  # find_source(), without its call on every request
+            if source.matches(event):
+                break
+        else:
             if is_warmup(event):
                 return {"warmed": self.warm()}
             raise UnsupportedEventError(describe_unsupported(event))
@@ -237,15 +239,15 @@ class LambdaHandler:
         compressing = self._policy.enabled and request.method != "HEAD"
         coding = None
         visit = None
-        static = request.method == "GET" and is_static_path(request.app_path)
+        static = request.method == "GET" and request.app_path.startswith(STATIC_PATH_PREFIXES)
         if static:
             if compressing:
                 coding = negotiate(request.header("accept-encoding"))
             visit = self._static.visit(request, event, prefix, coding)
             if visit is not None and visit.hit is not None:
                 return self._respond(request, event, prefix, 200, *visit.hit, visit=visit)
-        token = enter(event, context)
         watch = Watch(event, context)
+        token = enter(watch)
         try:
             app = self._apps.get(prefix)
             environ = source.make_environ(request, context)
@@ -254,7 +256,8 @@ class LambdaHandler:
                 visit.prepare(environ)
             elif compressing and not static:
                 # The header as the app gets it, its name already folded by apig-wsgi.
-                coding = negotiate(environ.get("HTTP_ACCEPT_ENCODING"))
+                accepted = environ.get("HTTP_ACCEPT_ENCODING")
+                coding = negotiate(accepted) if accepted else None
             answer = call_wsgi(app.wsgi_app, environ)
         except BaseException as error:
             # SystemExit, KeyboardInterrupt and GeneratorExit too: raised by
@@ -263,7 +266,7 @@ class LambdaHandler:
             return _internal_error(request, event, context, "app", watch=watch, logged=logged)
         finally:
             leave(token)
-        if watch.app_gave_generic_500(answer.status, answer.body):
+        if answer.status == 500 and watch.app_gave_generic_500(answer.status, answer.body):
             return _error_page(source, event, watch.request_id)
         if visit is not None:
             status, headers, encoded, validated = visit.settle(answer)

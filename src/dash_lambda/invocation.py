@@ -18,10 +18,23 @@ class OutsideInvocationError(DashLambdaError, RuntimeError):
     """:func:`current_event` or :func:`current_context` was called outside a request."""
 
 
-#: (event, context) of the request being served.
-Invocation = tuple[dict[str, Any], LambdaContext]
+class Invocation:
+    """The Lambda event and context of one request (the handler's :class:`~.app_errors.Watch` is one)."""
+
+    __slots__ = ("context", "event")
+
+    def __init__(self, event: dict[str, Any], context: LambdaContext) -> None:
+        self.event = event
+        self.context = context
+
 
 _current: ContextVar[Invocation | None] = ContextVar("dash_lambda_invocation", default=None)
+
+#: Make an :class:`Invocation` current; returns the token for :func:`leave`.
+#: The context variable's own methods: no Python frame on every request.
+enter = _current.set
+#: Restore what was current before :func:`enter`.
+leave = _current.reset
 
 
 def current_event() -> dict[str, Any]:
@@ -30,7 +43,7 @@ def current_event() -> dict[str, Any]:
     Call it from a Dash callback or layout function, e.g. to read
     ``requestContext.authorizer`` claims or the source IP.
     """
-    return _get()[0]
+    return _get().event
 
 
 def current_context() -> LambdaContext:
@@ -39,7 +52,7 @@ def current_context() -> LambdaContext:
     It has ``aws_request_id``, ``get_remaining_time_in_millis()`` and the
     other attributes of the Python runtime's context.
     """
-    return _get()[1]
+    return _get().context
 
 
 def _get() -> Invocation:
@@ -50,13 +63,3 @@ def _get() -> Invocation:
             "for example inside a Dash callback"
         )
     return invocation
-
-
-def enter(event: dict[str, Any], context: LambdaContext) -> Any:
-    """Make ``event`` and ``context`` current; returns the token for :func:`leave`."""
-    return _current.set((event, context))
-
-
-def leave(token: Any) -> None:
-    """Restore what was current before :func:`enter`."""
-    _current.reset(token)

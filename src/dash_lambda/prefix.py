@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache, wraps
-from typing import NamedTuple, ParamSpec, cast
+from functools import _lru_cache_wrapper, lru_cache
+from typing import NamedTuple, ParamSpec
 from urllib.parse import quote, unquote
 
 ROOT = "/"
@@ -36,22 +36,15 @@ class Split(NamedTuple):
 Fields = ParamSpec("Fields")
 
 
-def cached_on_fields(split: Callable[Fields, Split]) -> Callable[Fields, Split]:
+def cached_on_fields(split: Callable[Fields, Split]) -> _lru_cache_wrapper[Split]:
     """``split`` of an event's raw fields, cached on them (an app has few distinct paths).
 
-    A crafted event can put an unhashable value where a string belongs;
-    that call is computed, not cached.
+    Callers call the cache itself, with no wrapper's frame on every request.
+    A crafted event can put an unhashable value where a string belongs: the
+    cache raises ``TypeError``, and the caller computes that one with
+    ``__wrapped__``, uncached.
     """
-    cached = cast(Callable[Fields, Split], lru_cache(maxsize=1024)(split))
-
-    @wraps(split)
-    def call(*args: Fields.args, **kwargs: Fields.kwargs) -> Split:
-        try:
-            return cached(*args, **kwargs)
-        except TypeError:  # unhashable
-            return split(*args, **kwargs)
-
-    return call
+    return lru_cache(maxsize=1024)(split)
 
 
 def normalize_prefix(prefix: str) -> str:

@@ -86,8 +86,16 @@ def call_wsgi(app: WsgiApp, environ: dict[str, Any]) -> WsgiResponse:
                 kind = type(chunk).__name__
                 raise WsgiProtocolError(f"the app's body has a {kind} chunk; WSGI bodies are bytes")
         body = b"".join(chunks)
-    checked, facts = _checked_headers(headers)
-    return WsgiResponse(_status_code(status), checked, body, facts)
+    code = _STATUS_CODES.get(status) if type(status) is str else None
+    facts = None
+    if type(headers) is list:
+        try:  # a header list seen before: one look-up
+            facts = _SEEN_HEADERS.get(tuple(headers))
+        except TypeError:  # a pair that is not a tuple of strings: checked next
+            facts = None
+    if facts is None:
+        headers, facts = _checked_headers(headers)
+    return WsgiResponse(code or _status_code(status), headers, body, facts)
 
 
 _STATUS = re.compile(r"([1-5][0-9][0-9])(?: |\Z)")
@@ -118,21 +126,14 @@ _STATUS_CODES: dict[str, int] = {}
 def _checked_headers(headers: object) -> tuple[Headers, HeaderFacts]:
     """A copy of ``headers`` once they are known to be safe to pass on, and what they say.
 
-    Cheap for what apps send: an app answers a route with the same headers
-    again and again, and a list seen before is one dictionary look-up.
-    Otherwise a name seen valid before is one set look-up, and a printable
-    value has no control character.
+    :func:`call_wsgi` looks a header list up in ``_SEEN_HEADERS`` first: an
+    app answers a route with the same headers again and again.  Here a name
+    seen valid before is one set look-up, and a printable value has no
+    control character.
     """
     if not isinstance(headers, list):
         kind = type(headers).__name__
         raise WsgiProtocolError(f"the app's headers are a {kind}, not a list of (name, value)")
-    try:
-        seen: tuple[Any, ...] | None = tuple(headers)
-        facts = _SEEN_HEADERS.get(seen)  # type: ignore[arg-type]
-    except TypeError:  # a pair that is not a tuple of strings: checked below
-        seen = facts = None
-    if facts is not None:
-        return list(headers), facts
     try:
         for header in headers:
             name, value = header
@@ -146,7 +147,12 @@ def _checked_headers(headers: object) -> tuple[Headers, HeaderFacts]:
     except (TypeError, ValueError):
         raise WsgiProtocolError(f"the app's headers {_show(headers)} are not (name, value) pairs") from None
     facts = HeaderFacts(headers)
-    if seen is not None and not facts.sets_cookie:  # a cookie is someone's: not kept here
+    if not facts.sets_cookie:  # a cookie is someone's: not kept here
+        try:
+            seen = tuple(headers)
+            hash(seen)
+        except TypeError:  # a pair given as a list: valid, but not kept
+            return list(headers), facts
         if len(_SEEN_HEADERS) >= 256:
             _SEEN_HEADERS.clear()  # e.g. callbacks' Content-Length: start over rather than grow
         _SEEN_HEADERS[seen] = facts
@@ -312,7 +318,7 @@ def encode_body(
     """
     facts = response.facts
     form = facts.form(policy) if facts is not None else BodyForm(response.headers, policy)
-    use = form.coding(coding, len(response.body), policy)
+    use = form.coding(coding, len(response.body), policy) if coding is not None else None
     encoded = memo.get(use) if memo is not None else None
     if encoded is None:
         encoded = encode(response.body, use, form.text, once=memo is not None)

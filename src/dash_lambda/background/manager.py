@@ -387,11 +387,11 @@ def _app_prefix() -> str:
 def _request_event() -> dict[str, Any] | None:
     """The HTTP event being served, for ``current_event()`` in the job; its body is the arguments."""
     invocation = _current.get()
-    if invocation is None or not isinstance(invocation[0], dict):
+    if invocation is None or not isinstance(invocation.event, dict):
         return None
-    return {name: value for name, value in invocation[0].items() if name != "body"}
+    return {name: value for name, value in invocation.event.items() if name != "body"}
 
 
 def _request_id() -> str:
     invocation = _current.get()
-    return str(getattr(invocation[1], "aws_request_id", "?")) if invocation else "?"
+    return str(getattr(invocation.context, "aws_request_id", "?")) if invocation else "?"

@@ -24,7 +24,7 @@ from typing import Any
 
 from dash.background_callback.managers import BaseBackgroundCallbackManager
 
-from ..invocation import enter, leave
+from ..invocation import Invocation, enter, leave
 from .events import JobEvent, JobEventRefused, parse_job_event
 from .manager import JobFunction, LambdaManager
 from .records import CANCELLED, DONE, ERROR, RUNNING, JobRecords, parse_job_id
@@ -206,7 +206,7 @@ class _Job:
             callback_context.ignore_register_page = False
             callback_context.updated_props = ProxySetProps(reporter.set_props)  # type: ignore[no-untyped-call]
             context_value.set(callback_context)
-            token = enter(job.get("event") or event, self.context)
+            token = enter(Invocation(job.get("event") or event, self.context))
             try:
                 return _apply(function, job.get("args"), reporter.progress)
             finally:

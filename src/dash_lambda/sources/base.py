@@ -361,26 +361,22 @@ def check_multi_map(value: Any, where: str) -> dict[str, list[str]]:
     return value
 
 
-def same_header_names(single: Any, multi: Any) -> bool:
-    """Whether both header maps are valid and name the same headers, checked in one pass.
+def headers_agree(single: Any, multi: Any) -> bool:
+    """Whether both header maps are valid and say the same, checked in one pass.
 
-    API Gateway's REST events always have both, with the same names; where
-    this says no, the caller checks each map on its own, which finds (and
-    words) what is wrong, if anything.
+    API Gateway's REST events always have both, with the same names, each
+    single value the only one of its list unless the header was repeated;
+    where this says no, the caller checks each map on its own, which finds
+    (and words) what is wrong, if anything.
     """
     if type(single) is not dict or type(multi) is not dict or len(single) != len(multi):
         return False
     value_of = single.get
     for key, items in multi.items():
-        if type(key) is not str or type(items) is not list or type(value_of(key)) is not str:
+        value = value_of(key)
+        # ``items != [value]`` for a repeated header too: the maps are then checked one by one.
+        if type(key) is not str or type(value) is not str or items != [value]:
             return False
-        if len(items) == 1:  # the usual case, without a loop
-            if type(items[0]) is not str:
-                return False
-        else:
-            for item in items:
-                if type(item) is not str:
-                    return False
     # Every name of ``multi`` is in ``single``, which has as many: they have the same names.
     return True
 

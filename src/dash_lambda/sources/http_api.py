@@ -43,7 +43,7 @@ from .base import (
     require,
     text_or_none,
 )
-from .non_http import is_proxy_lookalike
+from .non_http import NOT_PROXY_KEYS
 
 if TYPE_CHECKING:
     from ..lambda_context import LambdaContext
@@ -65,11 +65,11 @@ class PayloadV2Source(EventSource):
     function_url = False
 
     def matches(self, event: Mapping[str, Any]) -> bool:
-        return (
-            event.get("version") == "2.0"
-            and _is_function_url(event.get("requestContext")) is self.function_url
-            and not is_proxy_lookalike(event)
-        )
+        if event.get("version") != "2.0" or not event.keys().isdisjoint(NOT_PROXY_KEYS):
+            return False
+        context = event.get("requestContext")
+        domain = context.get("domainName") if isinstance(context, dict) else None
+        return (isinstance(domain, str) and ".lambda-url." in domain) is self.function_url
 
     def parse(self, event: Event) -> HttpRequest:
         context: Any = event.get("requestContext")
@@ -101,13 +101,17 @@ class PayloadV2Source(EventSource):
             check_body(event)
 
         # HTTP APIs decode the path; Function URLs (no routes, no stages) keep it encoded.
-        split = _split_event_path(
+        fields = (
             raw_path,
             context.get("stage"),
             path_parameters.get("proxy") if path_parameters else None,
             event.get("routeKey"),
             not self.function_url,
         )
+        try:
+            split = _split_event_path(*fields)
+        except TypeError:  # a crafted event's unhashable field: computed, not cached
+            split = _split_event_path.__wrapped__(*fields)
         # apig-wsgi reads these keys unconditionally; console and hand-written
         # test events often leave them out.  Copy the event only to fill them.
         fixes: dict[str, Any] = {}
@@ -262,8 +266,3 @@ def _split(raw_path: str, stage: str | None, app_path: str | None, decoded: bool
             return head, raw_path[len(head) :] or ROOT, bool(head) and head == raw_path
     head, rest = split_by_stage(raw_path, stage)
     return head, rest or ROOT, bool(head) and not rest
-
-
-def _is_function_url(context: object) -> bool:
-    domain = context.get("domainName") if isinstance(context, dict) else None
-    return isinstance(domain, str) and ".lambda-url." in domain

@@ -56,11 +56,6 @@ _SIGNATURES: tuple[tuple[tuple[str, ...], str], ...] = (
 )
 
 
-def is_proxy_lookalike(event: Mapping[str, Any]) -> bool:
-    """Whether ``event`` has a key no HTTP proxy event has (a few hash look-ups)."""
-    return not event.keys().isdisjoint(NOT_PROXY_KEYS)
-
-
 def describe_unsupported(event: Mapping[Any, Any]) -> str:
     """The message of the error raised for an event the adapter does not serve."""
     service = _service(event)

@@ -43,11 +43,11 @@ from .base import (
     group_repeated,
     optional,
     require,
-    same_header_names,
+    headers_agree,
     text_or_none,
     without_null_multi_maps,
 )
-from .non_http import is_proxy_lookalike
+from .non_http import NOT_PROXY_KEYS
 
 if TYPE_CHECKING:
     from ..lambda_context import LambdaContext
@@ -71,7 +71,9 @@ class RestApiSource(EventSource):
         if "httpMethod" not in event or event.get("version", "1.0") != "1.0":
             return False
         context = event.get("requestContext")
-        return not (isinstance(context, dict) and "elb" in context) and not is_proxy_lookalike(event)
+        if isinstance(context, dict) and "elb" in context:
+            return False
+        return event.keys().isdisjoint(NOT_PROXY_KEYS)
 
     def parse(self, event: Event) -> HttpRequest:
         method = event.get("httpMethod")
@@ -85,7 +87,7 @@ class RestApiSource(EventSource):
         # Check what apig-wsgi will read: the multi-value maps when present.
         given: Any = event.get("headers")
         multi_headers = event.get("multiValueHeaders")
-        if same_header_names(given, multi_headers):  # both checked, in one pass
+        if headers_agree(given, multi_headers):  # both checked, in one pass
             single_headers: dict[str, str] = given
         else:
             single_headers = check_str_map(given, "event.headers")
@@ -104,13 +106,17 @@ class RestApiSource(EventSource):
         if event.get("body") is not None or event.get("isBase64Encoded", False) is not False:
             check_body(event)
 
-        split = _split_event_path(
+        fields = (
             path,
             context.get("path"),
             context.get("stage"),
             path_parameters.get("proxy") if path_parameters else None,
             event.get("resource"),
         )
+        try:
+            split = _split_event_path(*fields)
+        except TypeError:  # a crafted event's unhashable field: computed, not cached
+            split = _split_event_path.__wrapped__(*fields)
         # A null multi-value map hides a filled single-value one from apig-wsgi.
         hidden = (multi_headers is None and single_headers) or (multi_query is None and query)
         wsgi_event = without_null_multi_maps(event) if hidden else event
