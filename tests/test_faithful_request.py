@@ -433,3 +433,43 @@ def test_lone_surrogate_and_line_breaks_in_a_redirect_query_are_encoded(handler:
     event["rawQueryString"] = "a=\ud800\r\nX-Injected: 1"
     location = get(handler, event).header("location")
     assert location == "/Prod/?a=%ED%A0%80%0D%0AX-Injected:%201"
+
+
+@pytest.mark.parametrize("door", ["http-api-default", "http-api-stage", "function-url"])
+def test_a_query_sent_without_percent_encoding_reaches_the_app_as_a_web_server_passes_it(
+    handler: LambdaHandler, door: str
+) -> None:
+    """Payload 2.0 passes ``rawQueryString`` as the client sent it; WSGI wants its bytes as Latin-1."""
+    event = event_for(door, "/whoami", query={"q": "€", "r": "é"})
+    assert event["rawQueryString"] == "q=€&r=é"
+    seen = get(handler, event).json()
+    assert seen["args"] == {"q": "€", "r": "é"}
+    assert seen["query"] == "q=€&r=é"  # the route decodes the bytes as UTF-8
+    assert (
+        seen["args"]
+        == get(handler, event_for(door, "/whoami", query={"q": "%E2%82%AC", "r": "%C3%A9"})).json()["args"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("door", "field", "message"),
+    [
+        ("rest-stage-url", "query", "the event's query or body has a lone surrogate"),
+        ("rest-stage-url", "body", "the event's query or body has a lone surrogate"),
+        ("http-api-default", "query", "event.rawQueryString has a lone surrogate"),
+        ("http-api-default", "body", "event.body has a lone surrogate"),
+        ("function-url", "query", "event.rawQueryString has a lone surrogate"),
+    ],
+)
+def test_a_lone_surrogate_in_a_query_or_body_is_a_400_that_names_it(
+    handler: LambdaHandler, door: str, field: str, message: str
+) -> None:
+    """No client's bytes decode to a lone surrogate: the event is at fault, not the app (no 500)."""
+    if field == "query":
+        event = event_for(door, "/whoami", query={"q": "a\ud800"})
+    else:
+        event = event_for(door, "/echo", method="POST", body="a")
+        event["body"] = "a\ud800"
+    response = get(handler, event)
+    assert response.status == 400
+    assert response.json()["message"] == f"Bad request: {message}, which is not text a client can send"

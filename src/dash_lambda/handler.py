@@ -206,8 +206,7 @@ class LambdaHandler:
         try:
             request = source.parse(event)
         except MalformedEventError as error:
-            logger.warning("dash_lambda: bad %s event: %s", source.name, error)
-            return source.json_response(event, 400, {"message": f"Bad request: {error}"})
+            return _bad_request(source, event, error)
         except Exception as error:
             return _unreadable(source, event, context, error)
         if self.settings.prefix:
@@ -246,12 +245,17 @@ class LambdaHandler:
             visit = self._static.visit(request, event, prefix, coding)
             if visit is not None and visit.hit is not None:
                 return self._respond(request, event, prefix, 200, *visit.hit, visit=visit)
+        try:
+            environ = source.make_environ(request, context)
+        except MalformedEventError as error:  # e.g. a lone surrogate in the query
+            return _bad_request(source, event, error)
+        except Exception as error:  # it reads nothing but the event
+            return _unreadable(source, event, context, error)
         watch = Watch(event, context)
+        environ[WATCH_KEY] = watch
         token = enter(watch)
         try:
             app = self._apps.get(prefix)
-            environ = source.make_environ(request, context)
-            environ[WATCH_KEY] = watch
             if visit is not None:
                 visit.prepare(environ)
             elif compressing and not static:
@@ -456,12 +460,17 @@ def _error_page(source: EventSource, event: dict[str, Any], request_id: str) -> 
     )
 
 
+def _bad_request(source: EventSource, event: dict[str, Any], error: MalformedEventError) -> Response:
+    logger.warning("dash_lambda: bad %s event: %s", source.name, error)
+    return source.json_response(event, 400, {"message": f"Bad request: {error}"})
+
+
 def _unreadable(
     source: EventSource, event: dict[str, Any], context: LambdaContext, error: Exception
 ) -> Response:
-    """A 400 for an event whose parsing failed otherwise than with MalformedEventError.
+    """A 400 for an event whose parsing (or environ) failed otherwise than with MalformedEventError.
 
-    Parsing reads nothing but the event, so the event is at fault (a lone
+    Both read nothing but the event, so the event is at fault (a lone
     surrogate, nesting deep enough to exhaust the stack), but the parser
     should have said so in words: logged as an error, with the traceback.
     """

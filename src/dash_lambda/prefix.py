@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import _lru_cache_wrapper, lru_cache
-from typing import NamedTuple, ParamSpec
+from functools import lru_cache
+from typing import TYPE_CHECKING, NamedTuple, ParamSpec
 from urllib.parse import quote, unquote
+
+if TYPE_CHECKING:
+    from functools import _lru_cache_wrapper
 
 ROOT = "/"
 

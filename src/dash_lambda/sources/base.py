@@ -425,6 +425,11 @@ def check_body(event: Mapping[str, Any]) -> None:
             raise MalformedEventError("body is marked isBase64Encoded but is not base64") from None
 
 
+def lone_surrogate(where: str) -> MalformedEventError:
+    """The error for a lone surrogate in ``where``, found when it is encoded: no client's bytes make one."""
+    return MalformedEventError(f"{where} has a lone surrogate, which is not text a client can send")
+
+
 def text_or_none(value: object) -> str | None:
     """``value`` if it is a string: the optional string fields of an event, made hashable."""
     return value if type(value) is str else None

@@ -39,6 +39,7 @@ from .base import (
     check_path,
     check_str_map,
     join_repeated,
+    lone_surrogate,
     optional,
     require,
     text_or_none,
@@ -137,8 +138,16 @@ class PayloadV2Source(EventSource):
         )
 
     def make_environ(self, request: HttpRequest, context: LambdaContext) -> dict[str, Any]:
-        environ: dict[str, Any] = get_environ_v2(request.wsgi_event, context)
+        try:
+            environ: dict[str, Any] = get_environ_v2(request.wsgi_event, context)
+        except UnicodeEncodeError:  # apig-wsgi encodes the body as UTF-8
+            raise lone_surrogate("event.body") from None
         environ["SCRIPT_NAME"] = script_name(request.prefix)
+        query: str = environ["QUERY_STRING"]
+        if not query.isascii():
+            # A client that did not percent-encode its query: WSGI strings carry
+            # bytes as Latin-1, as a web server passes them on (PEP 3333).
+            environ["QUERY_STRING"] = _latin_1(query, "event.rawQueryString")
         return environ
 
     def make_response(
@@ -266,3 +275,11 @@ def _split(raw_path: str, stage: str | None, app_path: str | None, decoded: bool
             return head, raw_path[len(head) :] or ROOT, bool(head) and head == raw_path
     head, rest = split_by_stage(raw_path, stage)
     return head, rest or ROOT, bool(head) and not rest
+
+
+def _latin_1(text: str, where: str) -> str:
+    """``text``'s UTF-8 bytes as a WSGI string."""
+    try:
+        return text.encode("utf-8").decode("latin-1")
+    except UnicodeEncodeError:
+        raise lone_surrogate(where) from None

@@ -41,9 +41,10 @@ from .base import (
     check_path,
     check_str_map,
     group_repeated,
+    headers_agree,
+    lone_surrogate,
     optional,
     require,
-    headers_agree,
     text_or_none,
     without_null_multi_maps,
 )
@@ -130,7 +131,10 @@ class RestApiSource(EventSource):
 
     def make_environ(self, request: HttpRequest, context: LambdaContext) -> dict[str, Any]:
         event = request.wsgi_event
-        environ: dict[str, Any] = get_environ_v1(event, context, encode_query_params=True)
+        try:
+            environ: dict[str, Any] = get_environ_v1(event, context, encode_query_params=True)
+        except UnicodeEncodeError:  # apig-wsgi encodes the body and the decoded query as UTF-8
+            raise lone_surrogate("the event's query or body") from None
         environ["SCRIPT_NAME"] = script_name(request.prefix)
         # apig-wsgi takes X-Forwarded-For's first entry, which the client writes.
         environ["REMOTE_ADDR"] = _source_ip(event.get("requestContext"))
