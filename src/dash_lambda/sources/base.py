@@ -162,7 +162,10 @@ class EventSource(ABC):
         """The WSGI environ for a parsed request (built by apig-wsgi).
 
         The handler chooses the response's compression from its
-        ``HTTP_ACCEPT_ENCODING``: the header as the app receives it.
+        ``HTTP_ACCEPT_ENCODING``: the header as the app receives it.  It reads
+        nothing but the event, so what it raises is the event's fault: a 400,
+        worded by a :class:`~dash_lambda.MalformedEventError` (e.g. a lone
+        surrogate in the query), else naming only the request id.
         """
 
     @abstractmethod

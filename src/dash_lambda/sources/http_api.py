@@ -144,7 +144,7 @@ class PayloadV2Source(EventSource):
             raise lone_surrogate("event.body") from None
         environ["SCRIPT_NAME"] = script_name(request.prefix)
         query: str = environ["QUERY_STRING"]
-        if not query.isascii():
+        if query and not query.isascii():
             # A client that did not percent-encode its query: WSGI strings carry
             # bytes as Latin-1, as a web server passes them on (PEP 3333).
             environ["QUERY_STRING"] = _latin_1(query, "event.rawQueryString")
