@@ -59,9 +59,12 @@ class Watch(Invocation):
             self._request_id = request_id(self.event, self.context)
         return self._request_id
 
-    def app_gave_generic_500(self, status: int, body: bytes) -> bool:
-        """Whether the app answered an exception with Flask's generic 500 page (it has no handler)."""
-        return status == 500 and self.exception is not None and body == GENERIC_500_BODY
+    def is_generic_500_page(self, body: bytes) -> bool:
+        """Whether a 500 answer's ``body`` is Flask's generic page for an exception the app logged.
+
+        Flask sends that page when the app has no 500 handler of its own.
+        """
+        return self.exception is not None and body == GENERIC_500_BODY
 
 
 def request_id(event: dict[str, Any], context: Any) -> str:

@@ -270,7 +270,7 @@ class LambdaHandler:
             return _internal_error(request, event, context, "app", watch=watch, logged=logged)
         finally:
             leave(token)
-        if answer.status == 500 and watch.app_gave_generic_500(answer.status, answer.body):
+        if answer.status == 500 and watch.is_generic_500_page(answer.body):
             return _error_page(source, event, watch.request_id)
         if visit is not None:
             status, headers, encoded, validated = visit.settle(answer)
@@ -471,7 +471,7 @@ def _unreadable(
     """A 400 for an event whose parsing (or environ) failed otherwise than with MalformedEventError.
 
     Both read nothing but the event, so the event is at fault (a lone
-    surrogate, nesting deep enough to exhaust the stack), but the parser
+    surrogate, nesting deep enough to exhaust the stack), but the source
     should have said so in words: logged as an error, with the traceback.
     """
     request_id = _request_id(event, context)

@@ -277,7 +277,7 @@ class HeaderFacts:
         """The :class:`BodyForm` of these headers under ``policy``, made once (it is never changed)."""
         form = self._forms.get(policy.enabled)
         if form is None:
-            form = self._forms[policy.enabled] = BodyForm([], policy, self)
+            form = self._forms[policy.enabled] = BodyForm(self, policy)
         return form
 
 
@@ -287,9 +287,7 @@ class BodyForm:
 
     __slots__ = ("compressible", "text", "validated", "varies")
 
-    def __init__(self, headers: Headers, policy: CompressionPolicy, facts: HeaderFacts | None = None) -> None:
-        if facts is None:
-            facts = HeaderFacts(headers)
+    def __init__(self, facts: HeaderFacts, policy: CompressionPolicy) -> None:
         self.validated = facts.validated
         self.varies = facts.varies
         self.text = facts.text
@@ -316,8 +314,7 @@ def encode_body(
     there first and compressed harder when it is not, since that happens
     once.
     """
-    facts = response.facts
-    form = facts.form(policy) if facts is not None else BodyForm(response.headers, policy)
+    form = (response.facts or HeaderFacts(response.headers)).form(policy)
     use = form.coding(coding, len(response.body), policy) if coding is not None else None
     encoded = memo.get(use) if memo is not None else None
     if encoded is None:
