@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from apps.sample_app import ASSETS
@@ -145,6 +146,44 @@ def test_http_api_named_stage_default_route_strips_the_stage(handler: LambdaHand
     layout = decode(handler(event, FakeContext()))
     assert layout.status == 200
     assert find_component(layout.json(), "logo")["src"] == "/Prod/assets/logo.png"  # type: ignore[index]
+
+
+def http_api_payload_1(path: str, *, stage: str = "Prod", proxy_route: bool = False) -> dict[str, Any]:
+    """An HTTP API's payload 1.0 event: REST-shaped, but ``path`` is the URL's, stage included.
+
+    As a captured event shows it (Worklytics/psoxy, ``api-gateway-v2-payload-v1.json``),
+    and as AWS documents it: "use format 1.0 and ``path``" to see the API mapping.
+    """
+    event = event_for("rest-stage-url", "/")
+    url_path = path if stage == "$default" else f"/{stage}{path}"
+    route = "/{proxy+}" if proxy_route else "$default"
+    event.update(version="1.0", path=url_path, resource=route)
+    event["pathParameters"] = {"proxy": path.lstrip("/")} if proxy_route else None
+    event["requestContext"].update(path=url_path, stage=stage, resourcePath=route, resourceId=route)
+    return event
+
+
+@pytest.mark.parametrize("proxy_route", [False, True], ids=["default-route", "proxy-route"])
+def test_http_api_payload_1_0_on_a_named_stage_routes_without_the_stage(
+    handler: LambdaHandler, proxy_route: bool
+) -> None:
+    layout = decode(handler(http_api_payload_1("/_dash-layout", proxy_route=proxy_route), FakeContext()))
+    assert layout.status == 200
+    assert layout.header("content-type") == "application/json"
+    assert find_component(layout.json(), "logo")["src"] == "/Prod/assets/logo.png"  # type: ignore[index]
+    index = decode(handler(http_api_payload_1("/"), FakeContext()))
+    assert dash_config(index.text)["requests_pathname_prefix"] == "/Prod/"
+
+
+def test_http_api_payload_1_0_bare_stage_redirects_and_default_stage_has_no_prefix(
+    handler: LambdaHandler,
+) -> None:
+    event = http_api_payload_1("/")
+    event["path"] = event["requestContext"]["path"] = "/Prod"
+    redirect = decode(handler(event, FakeContext()))
+    assert (redirect.status, redirect.header("location")) == (308, "/Prod/")
+    index = decode(handler(http_api_payload_1("/", stage="$default"), FakeContext()))
+    assert dash_config(index.text)["requests_pathname_prefix"] == "/"
 
 
 def test_http_api_custom_domain_mapping_key_found_from_proxy(handler: LambdaHandler) -> None:

@@ -169,6 +169,51 @@ def test_single_value_alb_cookies_come_out_of_the_local_server(handler: LambdaHa
     assert [v.split(";")[0] for v in served.headers.getlist("Set-Cookie")] == ["first=1", "second=2"]
 
 
+def with_cookie_header(door: str, path: str, cookie: str | None) -> dict[str, Any]:
+    """The event of a request with this ``Cookie`` header (``None``: without one)."""
+    event = event_for(door, path)
+    if "version" in event:  # payload 2.0: the header split into ``cookies``, or no key at all
+        event.pop("cookies", None)
+        if cookie is not None:
+            event["cookies"] = cookie.split("; ")
+    elif cookie is not None:
+        event = event_for(door, path, headers={"Cookie": cookie})
+    return event
+
+
+@DOORS
+def test_the_cookie_header_reaches_the_app_as_the_browser_sent_it(
+    handler: LambdaHandler, door: str, prefix: str
+) -> None:
+    seen = get(handler, with_cookie_header(door, "/whoami", "session=abc; theme=dark")).json()
+    assert seen["headers"]["Cookie"] == "session=abc; theme=dark"
+
+
+@DOORS
+def test_a_request_without_cookies_has_no_cookie_header(
+    handler: LambdaHandler, door: str, prefix: str
+) -> None:
+    seen = get(handler, with_cookie_header(door, "/whoami", None)).json()
+    assert "Cookie" not in seen["headers"]
+
+
+def test_a_hand_written_payload_2_0_cookie_header_is_kept_beside_the_cookies(handler: LambdaHandler) -> None:
+    event = with_cookie_header("http-api-default", "/whoami", "a=1")
+    event["headers"]["cookie"] = "b=2; c=3"
+    assert get(handler, event).json()["headers"]["Cookie"] == "a=1; b=2; c=3"
+    del event["cookies"]
+    assert get(handler, event).json()["headers"]["Cookie"] == "b=2; c=3"
+
+
+@DOORS
+def test_a_comma_in_a_content_type_parameter_reaches_the_app(
+    handler: LambdaHandler, door: str, prefix: str
+) -> None:
+    content_type = 'multipart/form-data; boundary="ab,cd"'  # a quoted comma is legal (RFC 2046)
+    seen = get(handler, event_for(door, "/whoami", headers={"Content-Type": content_type})).json()
+    assert seen["headers"]["Content-Type"] == content_type
+
+
 def test_set_cookie_spellings_are_distinct_and_all_mean_set_cookie() -> None:
     names = cookie_header_names(1000)
     assert len(names) == len(set(names)) == 512

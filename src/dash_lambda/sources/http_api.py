@@ -143,6 +143,16 @@ class PayloadV2Source(EventSource):
         except UnicodeEncodeError:  # apig-wsgi encodes the body as UTF-8
             raise lone_surrogate("event.body") from None
         environ["SCRIPT_NAME"] = script_name(request.prefix)
+        cookie: str = environ["HTTP_COOKIE"]
+        if cookie:
+            environ["HTTP_COOKIE"] = _cookie_header(request.wsgi_event.get("cookies"), cookie)
+        else:  # no cookie sent: no Cookie header, as behind a web server
+            del environ["HTTP_COOKIE"]
+        content_type = environ.get("HTTP_CONTENT_TYPE")
+        if content_type is not None and "," in content_type:
+            # apig-wsgi keeps what follows the last comma, taking it for a repeated
+            # header; a comma belongs to a quoted parameter (a multipart boundary).
+            environ["CONTENT_TYPE"] = content_type
         query: str = environ["QUERY_STRING"]
         if query and not query.isascii():
             # A client that did not percent-encode its query: WSGI strings carry
@@ -275,6 +285,18 @@ def _split(raw_path: str, stage: str | None, app_path: str | None, decoded: bool
             return head, raw_path[len(head) :] or ROOT, bool(head) and head == raw_path
     head, rest = split_by_stage(raw_path, stage)
     return head, rest or ROOT, bool(head) and not rest
+
+
+def _cookie_header(cookies: list[str] | None, joined: str) -> str:
+    """The ``Cookie`` header as the browser sent it.
+
+    HTTP APIs split it on ``"; "`` into the event's ``cookies``; apig-wsgi
+    joins them with ``";"`` and appends a ``cookie`` header the event also
+    has (a hand-written one) after another ``";"``.
+    """
+    listed = cookies or []
+    extra = joined[len(";".join(listed)) :].removeprefix(";")
+    return "; ".join([*listed, extra] if extra else listed)
 
 
 def _latin_1(text: str, where: str) -> str:

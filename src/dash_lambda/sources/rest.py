@@ -8,6 +8,10 @@ The same event shape arrives through three doors that need three prefixes:
   app's;
 * ``sam local start-api``: ``requestContext.path`` is the route *template*
   (``/{proxy+}``) and the URL has no prefix at all.
+
+HTTP APIs can send this payload too (``"version": "1.0"``), with one
+difference: their ``path`` is the URL's path, stage and API mapping
+included.
 """
 
 from __future__ import annotations
@@ -113,6 +117,7 @@ class RestApiSource(EventSource):
             context.get("stage"),
             path_parameters.get("proxy") if path_parameters else None,
             event.get("resource"),
+            "version" in event,  # an HTTP API's: the stage is in ``path`` too
         )
         try:
             split = _split_event_path(*fields)
@@ -244,25 +249,27 @@ def _identity(request: LocalRequest) -> dict[str, str | None]:
 
 @cached_on_fields
 def _split_event_path(
-    path: str, context_path: object, stage: object, proxy: object, resource: object
+    path: str, context_path: object, stage: object, proxy: object, resource: object, http_api: bool
 ) -> Split:
     """:func:`_prefix_and_route` of the event's raw fields."""
     return _prefix_and_route(
-        path, text_or_none(context_path), text_or_none(stage), app_path_from_proxy(proxy, resource)
+        path, text_or_none(context_path), text_or_none(stage), app_path_from_proxy(proxy, resource), http_api
     )
 
 
-def _prefix_and_route(path: str, context_path: str | None, stage: str | None, app_path: str | None) -> Split:
+def _prefix_and_route(
+    path: str, context_path: str | None, stage: str | None, app_path: str | None, http_api: bool
+) -> Split:
     """The external prefix and the path the app routes on (made WSGI-safe) of a REST event.
 
     Cached on the raw fields (:func:`_split_event_path`): every request needs this.
     """
-    head, routed, bare = _split(path, context_path, stage, app_path)
+    head, routed, bare = _split(path, context_path, stage, app_path, http_api)
     return Split(normalize_prefix(wsgi_safe(head)), wsgi_safe(routed), bare)
 
 
 def _split(
-    path: str, context_path: str | None, stage: str | None, app_path: str | None
+    path: str, context_path: str | None, stage: str | None, app_path: str | None, http_api: bool
 ) -> tuple[str, str, bool]:
     """(external prefix as it stands in the URL, app's path, whether the URL ends at the prefix)."""
     external = (
@@ -277,6 +284,9 @@ def _split(
             base = split_external_path(path, app_path)
             routed = (path[len(base) :] or ROOT) if base else path
             return head, routed, bool(head) and head == external
+    if http_api:  # ``path`` is the URL's: without a proxy route only the stage can be split off
+        head, rest = split_by_stage(path, stage)
+        return head, rest or ROOT, bool(head) and not rest
     head, rest = split_by_stage(external, stage)
     return head, path, bool(head) and not rest
 
