@@ -200,6 +200,22 @@ def test_range_requests_go_to_the_app() -> None:
         assert (part.status, part.body) == (206, b"window")
 
 
+@pytest.mark.parametrize("path", ["/assets/app.js", "/download.csv"])
+def test_a_range_is_sent_as_the_app_s_bytes_to_a_client_that_accepts_gzip(path: str) -> None:
+    """``Content-Range`` counts the app's bytes: a compressed 206 would be a range of nothing (RFC 9110 §14)."""
+    handler = make_lambda_handler(sample_app.build_app, compress_min_bytes=0)
+    whole = get(handler, "rest-stage-url", path)
+    for _ in range(2):
+        part = get(handler, "rest-stage-url", path, headers={"Range": "bytes=0-9"}, accept="gzip, br")
+        assert (part.status, part.body) == (206, whole.body[:10])
+        assert part.header("content-range") == f"bytes 0-9/{len(whole.body)}"
+        assert part.header("content-encoding") is None
+        assert part.header("content-length") == "10"
+        assert part.header("etag") == whole.header("etag")  # strong, so If-Range works
+    compressed = get(handler, "rest-stage-url", path, accept="gzip")
+    assert compressed.header("content-encoding") == "gzip"  # whole responses still are
+
+
 # --- what a shared cache may store ---------------------------------------------------------
 
 
@@ -239,6 +255,30 @@ def test_each_allowed_origin_gets_its_own_cors_answer(door: str, vary_header: bo
                 assert got.status == 200
                 assert got.header("access-control-allow-origin") == origin, (path, origin)
             get(handler, door, path)  # a request without Origin may be kept; no Origin gets it
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_an_origin_the_app_does_not_allow_gets_no_cors_headers_stored_for_another(door: str) -> None:
+    handler = make_lambda_handler(gated_apps.cors(vary_header=False))
+    allowed, _ = gated_apps.ORIGINS
+    for path in (big_bundle(door), "/assets/logo.png"):
+        assert get(handler, door, path, headers={"Origin": allowed}).header("access-control-allow-origin")
+        other = get(handler, door, path, headers={"Origin": "https://elsewhere.example"})
+        assert other.status == 200
+        assert [name for name in other.headers if name.startswith("access-control-")] == []
+    assert handler.static_cache_stats["revalidated"] == 2  # the stored bytes, the app's headers
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_a_revalidated_answer_keeps_the_vary_and_cookie_the_app_sent_with_it(door: str) -> None:
+    handler = make_lambda_handler(gated_apps.session_refresh())
+    cookie = gated_apps.session_cookie(gated_apps.session_refresh()({}), {"seen": 1})
+    get(handler, door, "/assets/logo.png")  # anonymous: stored
+    signed_in = get(handler, door, "/assets/logo.png", cookie=cookie)
+    assert handler.static_cache_stats["revalidated"] == 1
+    vary = {token.strip() for value in signed_in.headers.get("vary", []) for token in value.split(",")}
+    assert "Cookie" in vary
+    assert [c.split("=")[0] for c in signed_in.cookies] == ["session"]
 
 
 # --- conditional requests ------------------------------------------------------------------

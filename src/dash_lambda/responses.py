@@ -233,19 +233,37 @@ class BodyMemo(Protocol):
 
 #: The response headers :class:`HeaderFacts` reads, by lower-case name.
 _FORM_HEADERS = frozenset(
-    {"content-type", "content-encoding", "cache-control", "vary", "etag", "last-modified", "set-cookie"}
+    {
+        "content-type",
+        "content-encoding",
+        "content-range",
+        "cache-control",
+        "vary",
+        "etag",
+        "last-modified",
+        "set-cookie",
+    }
 )
 
 
 class HeaderFacts:
     """What a response's headers say about its body, whatever the policy; read in one pass."""
 
-    __slots__ = ("_forms", "no_transform", "precoded", "sets_cookie", "text", "validated", "varies")
+    __slots__ = (
+        "_forms",
+        "no_transform",
+        "partial",
+        "precoded",
+        "sets_cookie",
+        "text",
+        "validated",
+        "varies",
+    )
 
     def __init__(self, headers: Headers) -> None:
         self._forms: dict[bool, BodyForm] = {}
         content_type = content_encoding = cache_control = ""
-        validated = varies = sets_cookie = False
+        validated = varies = sets_cookie = partial = False
         for key, value in headers:
             lower = key.lower()
             if lower not in _FORM_HEADERS:
@@ -260,6 +278,8 @@ class HeaderFacts:
                 varies = varies or "accept-encoding" in value.lower() or value.strip() == "*"
             elif lower == "set-cookie":
                 sets_cookie = True
+            elif lower == "content-range":
+                partial = True
             else:  # ETag, Last-Modified
                 validated = True
         #: Whether the response has an ``ETag`` or ``Last-Modified`` a client can send back.
@@ -272,6 +292,9 @@ class HeaderFacts:
         self.precoded = bool(content_encoding)
         self.no_transform = "no-transform" in cache_control
         self.sets_cookie = sets_cookie
+        #: Whether it is part of a body (a 206, or a 416 naming the length): its
+        #: ``Content-Range`` counts the app's bytes, so they are sent as they are.
+        self.partial = partial
 
     def form(self, policy: CompressionPolicy) -> BodyForm:
         """The :class:`BodyForm` of these headers under ``policy``, made once (it is never changed)."""
@@ -292,7 +315,13 @@ class BodyForm:
         self.varies = facts.varies
         self.text = facts.text
         #: Whether the adapter compresses this kind of response for a client that accepts it.
-        self.compressible = policy.enabled and facts.text and not facts.precoded and not facts.no_transform
+        self.compressible = (
+            policy.enabled
+            and facts.text
+            and not facts.precoded
+            and not facts.no_transform
+            and not facts.partial
+        )
 
     def coding(self, accepted: str | None, size: int, policy: CompressionPolicy) -> str | None:
         """The content coding to apply to a body of ``size`` bytes, ``None`` to send it as is."""

@@ -532,16 +532,38 @@ def _exported_headers(headers: Headers, etag: str, fingerprinted: bool) -> Heade
 
 
 #: Headers of the app's 304 that never replace the stored ones (RFC 9111 §3.2).
-_KEEP_STORED = frozenset({"content-length", "content-encoding", "content-type", "content-range", "vary"})
+_KEEP_STORED = frozenset({"content-length", "content-encoding", "content-type", "content-range"})
 
 
 def _updated(stored: Headers, fresh: Headers) -> Headers:
-    """The stored headers with those the app's 304 sent instead (its ``Set-Cookie`` included)."""
+    """The stored headers with those the app's 304 sent instead (its ``Set-Cookie`` included).
+
+    ``Vary`` adds up: the stored one says what the adapter's codings vary
+    on, the 304's what this answer varied on (``Cookie`` for a signed-in
+    client).  CORS headers are the 304's alone: they answer who asked, a
+    request from another ``Origin`` is always revalidated, and those stored
+    for the first must not outlive a 304 that has none.
+    """
     replace = {key.lower() for key, _ in fresh if key.lower() not in _KEEP_STORED}
-    if not replace:
-        return stored
-    kept = [(key, value) for key, value in stored if key.lower() not in replace]
-    return kept + [(key, value) for key, value in fresh if key.lower() in replace]
+    replace.discard("vary")
+    kept = [
+        (key, value)
+        for key, value in stored
+        if key.lower() not in replace and not key.lower().startswith("access-control-")
+    ]
+    varied = _vary_tokens(stored)
+    added = [
+        (key, value)
+        for key, value in fresh
+        if key.lower() == "vary" and not _vary_tokens([(key, value)]) <= varied
+    ]
+    return kept + added + [(key, value) for key, value in fresh if key.lower() in replace]
+
+
+def _vary_tokens(headers: Headers) -> set[str]:
+    return {
+        token.strip().lower() for key, value in headers if key.lower() == "vary" for token in value.split(",")
+    }
 
 
 def exact_query(door: str, event: Mapping[str, Any]) -> Hashable:

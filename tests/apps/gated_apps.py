@@ -130,3 +130,34 @@ def query_echo(dash_kwargs: dict[str, Any]) -> dash.Dash:
         return response
 
     return app
+
+
+def session_refresh() -> Builder:
+    """The sample app keeping a signed-in session alive on every request, its assets open to all.
+
+    Touching the session makes Flask answer ``Vary: Cookie`` and a fresh
+    ``Set-Cookie``, 304s included.
+    """
+
+    def build(dash_kwargs: dict[str, Any]) -> dash.Dash:
+        app = sample_app.build_app(dash_kwargs)
+        server: flask.Flask = app.server
+        server.secret_key = "tests-only-not-a-secret"
+
+        @server.before_request
+        def refresh() -> None:
+            if "session" in flask.request.cookies:
+                flask.session.permanent = True
+                flask.session["seen"] = flask.session.get("seen", 0) + 1
+
+        return app
+
+    return build
+
+
+def session_cookie(app: dash.Dash, data: dict[str, Any]) -> str:
+    """A ``Cookie`` header with ``app``'s signed session holding ``data``."""
+    server: flask.Flask = app.server
+    serializer = server.session_interface.get_signing_serializer(server)  # type: ignore[attr-defined]
+    assert serializer is not None
+    return f"session={serializer.dumps(data)}"

@@ -12,6 +12,7 @@ the client and the headers are.
 from __future__ import annotations
 
 import gzip
+import io
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,12 @@ def build_app(dash_kwargs: dict[str, Any] | None = None) -> dash.Dash:
             return flask.Response(bytes(i % 251 for i in range(size)), mimetype="application/octet-stream")
         line = b'{"x": "abcdefghijklmnopqrstuvwxyz0123456789", "y": 12345}\n'
         return flask.Response((line * (size // len(line) + 1))[:size], mimetype="application/json")
+
+    @server.route("/download.csv")
+    def download() -> flask.Response:
+        """A text file as ``send_file`` serves one: with an ETag, and ranges when asked."""
+        rows = b"".join(b"%d,%d\n" % (i, i * i) for i in range(2000))
+        return flask.send_file(io.BytesIO(rows), mimetype="text/csv", download_name="download.csv")
 
     @server.route("/precompressed")
     def precompressed() -> flask.Response:
