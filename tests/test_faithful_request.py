@@ -504,6 +504,9 @@ def test_a_query_sent_without_percent_encoding_reaches_the_app_as_a_web_server_p
         ("http-api-default", "query", "event.rawQueryString has a lone surrogate"),
         ("http-api-default", "body", "event.body has a lone surrogate"),
         ("function-url", "query", "event.rawQueryString has a lone surrogate"),
+        ("alb", "query", "the event's query or body has a lone surrogate"),
+        ("alb-multi-value", "query", "the event's query or body has a lone surrogate"),
+        ("alb", "body", "the event's query or body has a lone surrogate"),
     ],
 )
 def test_a_lone_surrogate_in_a_query_or_body_is_a_400_that_names_it(

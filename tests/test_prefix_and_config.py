@@ -231,6 +231,18 @@ def test_bad_environment_values_are_named_in_the_error(
         ({"max_apps": 0}, "max_apps must be at least 1, got 0"),
         ({"compress_min_bytes": -5}, "compress_min_bytes must be at least 0, got -5"),
         ({"static_cache_mb": -1}, "static_cache_mb must not be negative"),
+        ({"max_apps": None}, "max_apps must be a whole number, got None"),
+        ({"max_apps": "3"}, "max_apps must be a whole number, got '3'"),
+        ({"compress_min_bytes": True}, "compress_min_bytes must be a whole number, got True"),
+        ({"static_cache_mb": None}, "static_cache_mb must be a number, got None"),
+        ({"compress": "maybe"}, "compress must be True or False, got 'maybe'"),
+        ({"prime": 1}, "prime must be True or False, got 1"),
+        ({"prefix": 5}, "prefix must be a string such as '/Prod/', or None, got 5"),
+        ({"prefixes": "/Prod/"}, r"prefixes must be a list of prefixes such as \['/Prod/'\], got '/Prod/'"),
+        ({"prefixes": None}, "prefixes must be a list of prefixes"),
+        ({"health_path": 8080}, "health_path must be a path such as '/health', or None"),
+        ({"basic_auth": ("u", "p")}, "basic_auth must be 'user:password', or None"),
+        ({"static_dir": 3}, "static_dir must be a directory, or None, got 3"),
     ],
 )
 def test_bad_arguments_are_named_in_the_error(options: dict[str, object], message: str) -> None:
@@ -261,8 +273,22 @@ def test_settings_are_frozen_and_keep_credentials_out_of_their_repr() -> None:
 
 
 def test_malformed_basic_auth_credentials_are_refused_at_creation() -> None:
-    with pytest.raises(ValueError, match="user:password"):
+    with pytest.raises(ConfigError, match="user:password"):
         make_lambda_handler(lambda kwargs: None, basic_auth="no-colon")  # type: ignore[arg-type,return-value]
+
+
+def test_prefixes_may_be_any_iterable_of_strings() -> None:
+    settings = resolve(prefixes=(p for p in ("/Prod/", "dash")), environ={})
+    assert settings.prefixes == ("/Prod/", "/dash/")
+
+
+def test_unusable_values_of_other_public_constructors_are_config_errors() -> None:
+    from dash_lambda.background import S3Store
+    from dash_lambda.static_files import StaticFilesError
+
+    with pytest.raises(ConfigError, match="bucket name"):
+        S3Store("")
+    assert issubclass(StaticFilesError, ConfigError)
 
 
 @pytest.mark.parametrize(

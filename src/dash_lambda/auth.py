@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 from werkzeug.datastructures import Authorization
 
+from .errors import ConfigError
+
 
 class Request(Protocol):
     """What an authorizer may read about a request, whichever front door sent it."""
@@ -74,9 +76,9 @@ class BasicAuth:
 
     def __init__(self, username: str, password: str, *, realm: str = "Dash") -> None:
         if not username or not password:
-            raise ValueError("basic auth needs a non-empty user name and password")
+            raise ConfigError("basic auth needs a non-empty user name and password")
         if ":" in username:
-            raise ValueError("a basic auth user name cannot contain ':' (RFC 7617)")
+            raise ConfigError("a basic auth user name cannot contain ':' (RFC 7617)")
         self._username = username.encode()
         self._password = password.encode()
         self._challenge = Refusal(
@@ -90,7 +92,7 @@ class BasicAuth:
         """Build from ``"user:password"`` (the form of ``DASH_LAMBDA_BASIC_AUTH``)."""
         username, sep, password = credentials.partition(":")
         if not sep:
-            raise ValueError("basic auth credentials must look like 'user:password'")
+            raise ConfigError("basic auth credentials must look like 'user:password'")
         return cls(username, password)
 
     def __call__(self, request: Request) -> Refusal | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import enum
 import math
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final, TypeVar
 
@@ -85,7 +85,7 @@ class Settings:
 def resolve(
     *,
     prefix: str | Unset | None = UNSET,
-    prefixes: Sequence[str] | Unset = UNSET,
+    prefixes: Iterable[str] | Unset = UNSET,
     max_apps: int | Unset = UNSET,
     compress: bool | Unset = UNSET,
     compress_min_bytes: int | Unset = UNSET,
@@ -102,6 +102,19 @@ def resolve(
     the code overrides raises nothing.  Errors name the argument or the
     variable the bad value came from.
     """
+    _check_arguments(
+        prefix=(prefix, (str, type(None)), "a string such as '/Prod/', or None"),
+        max_apps=(max_apps, int, "a whole number"),
+        compress=(compress, bool, "True or False"),
+        compress_min_bytes=(compress_min_bytes, int, "a whole number"),
+        static_cache_mb=(static_cache_mb, (int, float), "a number"),
+        health_path=(health_path, (str, type(None)), "a path such as '/health', or None to turn it off"),
+        basic_auth=(basic_auth, (str, type(None)), "'user:password', or None"),
+        prime=(prime, bool, "True or False"),
+        static_dir=(static_dir, (str, os.PathLike, type(None)), "a directory, or None"),
+    )
+    if not isinstance(prefixes, Unset):
+        prefixes = _list_of_prefixes(prefixes)
     env = _Environment(os.environ if environ is None else environ)
     chosen_prefix = env.text(prefix, ENV_PREFIX, None)
     if isinstance(prefixes, Unset):
@@ -125,6 +138,31 @@ def resolve(
         prime=env.flag(prime, ENV_PRIME, True),
         static_dir=None if static_dir is None else os.fspath(static_dir),
     )
+
+
+def _check_arguments(**arguments: tuple[object, type | tuple[type, ...], str]) -> None:
+    """Raise ConfigError for an argument passed with a type its option cannot take.
+
+    ``True`` is an ``int`` to Python, not a count to anyone.
+    """
+    for option, (value, kinds, wanted) in arguments.items():
+        if isinstance(value, Unset):
+            continue
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in _as_tuple(kinds)):
+            raise ConfigError(f"{option} must be {wanted}, got {value!r}")
+
+
+def _list_of_prefixes(value: object) -> tuple[str, ...]:
+    """The ``prefixes`` argument as a tuple; a string is one prefix mistaken for a list."""
+    if isinstance(value, Iterable) and not isinstance(value, str | bytes):
+        items = tuple(value)
+        if all(isinstance(item, str) for item in items):
+            return items
+    raise ConfigError(f"prefixes must be a list of prefixes such as ['/Prod/'], got {value!r}")
+
+
+def _as_tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kinds if isinstance(kinds, tuple) else (kinds,)
 
 
 class _Environment:

@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import dash
@@ -324,7 +324,7 @@ def make_lambda_handler(
     app: dash.Dash | AppBuilder,
     *,
     prefix: str | Unset | None = UNSET,
-    prefixes: Sequence[str] | Unset = UNSET,
+    prefixes: Iterable[str] | Unset = UNSET,
     max_apps: int | Unset = UNSET,
     compress: bool | Unset = UNSET,
     compress_min_bytes: int | Unset = UNSET,

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .errors import DashLambdaError
+from .errors import ConfigError
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = 1
@@ -46,7 +46,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "public, no-cache"
 
 
-class StaticFilesError(DashLambdaError, ValueError):
+class StaticFilesError(ConfigError):
     """The directory is not a usable export; the message says what is wrong."""
 
 

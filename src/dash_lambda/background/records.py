@@ -31,7 +31,7 @@ import threading
 import uuid
 from typing import Any
 
-from .store import JobStore
+from .store import JobStore, StoreError
 
 QUEUED = "queued"
 RUNNING = "running"
@@ -101,7 +101,7 @@ class JobRecords:
                         self.store.put_new(_SECRET, secrets.token_hex(32).encode("ascii"))
                         stored = self.store.get(_SECRET)
                     if not stored:
-                        raise RuntimeError(f"the secret in {self.store.location} vanished")
+                        raise StoreError(f"the secret in {self.store.location} vanished")
                     self._secret = stored
         return self._secret
 

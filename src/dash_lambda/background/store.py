@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from ..errors import DashLambdaError
+from ..errors import ConfigError, DashLambdaError
 
 ENV_JOBS_BUCKET = "DASH_LAMBDA_JOBS_BUCKET"
 ENV_JOBS_PREFIX = "DASH_LAMBDA_JOBS_PREFIX"
@@ -159,7 +159,7 @@ class S3Store:
 
     def __init__(self, bucket: str, prefix: str = DEFAULT_S3_PREFIX, *, client: Any = None) -> None:
         if not bucket:
-            raise ValueError("S3Store needs a bucket name")
+            raise ConfigError("S3Store needs a bucket name")
         self.bucket = bucket
         self.prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
         self._client = client

@@ -51,7 +51,10 @@ def _add_serve_command(commands: Any) -> None:
         "--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)"
     )
     serve_parser.add_argument(
-        "--port", type=int, default=8050, help="port to listen on; 0 picks a free one (default: %(default)s)"
+        "--port",
+        type=int,
+        default=8050,
+        help="port to listen on; with --no-reload, 0 picks a free one (default: %(default)s)",
     )
     serve_parser.add_argument(
         "--no-reload",

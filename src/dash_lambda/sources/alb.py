@@ -32,6 +32,7 @@ from .base import (
     cookie_header_names,
     group_repeated,
     join_repeated,
+    lone_surrogate,
     require,
     without_null_multi_maps,
 )
@@ -84,7 +85,10 @@ class AlbSource(EventSource):
         return HttpRequest(self, ROOT, safe_path, method, query, wsgi_event, headers, None, event)
 
     def make_environ(self, request: HttpRequest, context: LambdaContext) -> dict[str, Any]:
-        environ: dict[str, Any] = get_environ_v1(request.wsgi_event, context, encode_query_params=False)
+        try:
+            environ: dict[str, Any] = get_environ_v1(request.wsgi_event, context, encode_query_params=False)
+        except UnicodeEncodeError:  # apig-wsgi encodes the body and the query as UTF-8
+            raise lone_surrogate("the event's query or body") from None
         environ["REMOTE_ADDR"] = _client_address(request.header("x-forwarded-for"))
         return environ
 
