@@ -40,6 +40,7 @@ from dash_lambda import (
 )
 from dash_lambda.background import StoreError
 from dash_lambda.background.events import make_job_event
+from dash_lambda.background.manager import DEADLINE_GRACE_SECONDS
 from dash_lambda.background.records import JobRecords
 from dash_lambda.local.events import FrontDoor, LocalRequest
 from dash_lambda.local.gateway import LocalGateway
@@ -383,6 +384,86 @@ def test_a_job_whose_invocation_died_fails_its_poll(s3: Any) -> None:
     final = job.poll_until_done()
 
     assert final.status == 500
+
+
+@pytest.mark.parametrize("kind", ["progress", "props"])
+def test_a_report_that_is_not_json_fails_the_job_at_once(
+    s3: Any, kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not at the invocation's timeout: the failed write leaves the status the job's error can replace."""
+    _, page = deployment_page(s3)
+    caplog.set_level(logging.INFO, logger="dash_lambda")
+    job = page.start(
+        "bad-result.children",
+        [{"id": "bad", "property": "n_clicks", "value": 1}],
+        [{"id": "bad-kind", "property": "value", "value": kind}],
+    )
+
+    final = job.poll_until_done()  # gives up before the job's deadline would fail it
+
+    assert final.status == 500 and "request id req-" in final.text
+    call = "set_progress" if kind == "progress" else "set_props"
+    assert any(
+        f"{call} was given a value that is not JSON" in str(r.exc_info and r.exc_info[1])
+        for r in caplog.records
+    )
+
+
+class SlowCancelReads:
+    """An S3 client whose reads of a job's ``cancel`` document take a second, as a slow GET can."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def get_object(self, **kwargs: Any) -> Any:
+        if str(kwargs.get("Key", "")).endswith("/cancel"):
+            time.sleep(1.0)
+        return self._client.get_object(**kwargs)
+
+
+def test_a_poll_reads_the_clock_once_so_a_dead_job_never_ends_in_silence(s3: Any) -> None:
+    """``get_result`` and ``job_running`` agree on the deadline even when it passes between them."""
+    deployment, page = deployment_page(SlowCancelReads(s3))
+    deployment.deliver = False
+    job = page.start(RUN, RUN_INPUTS, run_state(steps=1, delay=0))
+    key = job.handles["cacheKey"].split("~")[0]
+    records = JobRecords(deployment.store())
+    status = records.status(key)
+    assert status is not None
+    # An invocation Lambda killed, its deadline and grace about to pass during the poll's slow read.
+    records.write_status(
+        key,
+        {
+            **status,
+            "state": "running",
+            "deadline": time.time() - DEADLINE_GRACE_SECONDS + 0.5,
+            "request_id": "dead-1",
+        },
+    )
+
+    first = job.poll()
+
+    assert first.status != 204, "the renderer was told to stop polling with neither result nor error"
+    final = first if first.status == 500 else job.poll_until_done()
+    assert final.status == 500
+
+
+def test_set_props_keeps_the_latest_props_of_each_component_only(s3: Any) -> None:
+    deployment, page = deployment_page(s3)
+    deployment.deliver = False
+    job = page.start(RUN, RUN_INPUTS, run_state(steps=6, delay=0))
+    deployment.worker.invoke(deployment.events[-1])
+    deployment.worker.join(PATIENCE_S)
+    key = job.handles["cacheKey"].split("~")[0]
+    status = JobRecords(deployment.store()).status(key)
+    assert status is not None and status["state"] == "done"
+    assert [entry[1:] for entry in status["props"]] == [["note", {"children": "step 6 of 6"}]]
+    assert job.poll_until_done().json()["response"] == {
+        "result": {"children": "done after 6 steps (click 1)"}
+    }
 
 
 def test_a_failed_invoke_shows_as_the_jobs_error(s3: Any, caplog: pytest.LogCaptureFixture) -> None:

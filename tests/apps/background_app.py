@@ -3,7 +3,7 @@
 ``run`` reports progress to a progress bar, sets a note with ``set_props``,
 disables its button while it runs (``running``) and can be cancelled;
 ``fail`` raises; ``slow`` does ``run``'s work as an ordinary callback;
-``echo`` returns the size of a large argument and what
+``bad`` reports a value that is not JSON; ``echo`` returns the size of a large argument and what
 ``current_event()`` / ``current_context()`` showed it.  Step count and
 delay come from the page, so a test chooses how long a job runs.
 
@@ -53,6 +53,10 @@ def build_app(dash_kwargs: dict[str, Any] | None = None, manager: LambdaManager 
             html.Div(id="echo-result"),
             html.Button("Slow", id="slow"),
             html.Div(id="slow-result"),
+            html.Button("Report something that is not JSON", id="bad"),
+            dcc.Input(id="bad-kind", value="progress"),
+            html.Progress(id="bad-bar", value="0"),
+            html.Div(id="bad-result"),
         ]
     )
 
@@ -106,6 +110,23 @@ def build_app(dash_kwargs: dict[str, Any] | None = None, manager: LambdaManager 
             f"{len(payload)} characters; request from {source_ip}; "
             f"job request id {context.aws_request_id}; {context.get_remaining_time_in_millis() > 0}"
         )
+
+    @app.callback(
+        Output("bad-result", "children"),
+        Input("bad", "n_clicks"),
+        State("bad-kind", "value"),
+        background=True,
+        progress=[Output("bad-bar", "value")],
+        interval=INTERVAL_MS,
+        prevent_initial_call=True,
+    )
+    def bad(set_progress: Any, n_clicks: int, kind: str) -> str:
+        """Reports a value JSON cannot hold, by ``set_progress`` or ``set_props`` (``kind``)."""
+        if kind == "progress":
+            set_progress(object())
+        else:
+            set_props("note", {"children": object()})
+        return f"reported (click {n_clicks})"
 
     @app.callback(
         Output("slow-result", "children"),

@@ -200,7 +200,7 @@ class LambdaManager(BaseBackgroundCallbackManager):
             self.records.clear(key, str(status.get("run")))  # the last poll: job_running says no
             view.cleared = True
             return self.UNDEFINED
-        outcome = self._outcome(key, status)
+        outcome = self._outcome(key, status, view.now)
         if outcome is self.UNDEFINED:
             return self.UNDEFINED
         if self.cache_by is None or (isinstance(outcome, dict) and "background_callback_error" in outcome):
@@ -208,13 +208,12 @@ class LambdaManager(BaseBackgroundCallbackManager):
             view.cleared = True
         return outcome
 
-    def _outcome(self, key: str, status: dict[str, Any]) -> Any:
+    def _outcome(self, key: str, status: dict[str, Any], now: float) -> Any:
         state = status.get("state")
         if state == DONE:
             return _NO_UPDATE if status.get("no_update") else status.get("result")
         if state == ERROR:
             return {"background_callback_error": status.get("error") or {"msg": "unknown error", "tb": ""}}
-        now = time.time()
         if state == QUEUED and now > float(status.get("start_by", now)):
             # Whoever claims the run decides: the job itself, or this poll giving up on it.
             if not self.records.claim(key, str(status.get("run")), "a poll: the job did not start in time"):
@@ -241,7 +240,7 @@ class LambdaManager(BaseBackgroundCallbackManager):
             return False
         if view.is_cancelled(self.records, key, str(status.get("run"))):
             return False
-        now = time.time()
+        now = view.now
         return not (
             status.get("state") == RUNNING
             and now > float(status.get("deadline", now)) + DEADLINE_GRACE_SECONDS
@@ -317,10 +316,13 @@ class LambdaManager(BaseBackgroundCallbackManager):
 class _JobView:
     """One request's reads of one job, so Dash's four calls per poll cost one store read."""
 
-    __slots__ = ("_cursor", "cancelled", "cleared", "status")
+    __slots__ = ("_cursor", "cancelled", "cleared", "now", "status")
 
     def __init__(self, status: dict[str, Any] | None) -> None:
         self.status = status
+        #: The poll's one clock reading: Dash asks ``get_result`` and then
+        #: ``job_running``, which must agree on whether a deadline has passed.
+        self.now = time.time()
         self._cursor: dict[str, Any] | None = None
         self.cancelled: bool | None = None
         self.cleared = False

@@ -304,19 +304,42 @@ class _Reporter:
         self._check()
         with self._lock:
             self._ensure_open()
-            self.status["seq"] += 1
-            self.status["progress"] = list(value) if isinstance(value, list | tuple) else [value]
-            self.status["progress_seq"] = self.status["seq"]
-            self.write()
+            seq = self.status["seq"] + 1
+            values = list(value) if isinstance(value, list | tuple) else [value]
+            self._commit({**self.status, "seq": seq, "progress": values, "progress_seq": seq}, "set_progress")
 
-    def set_props(self, component_id: str, props: dict[str, Any]) -> None:
-        """Receives ``dash.set_props`` calls (through Dash's ``ProxySetProps``)."""
+    def set_props(self, component_id: str | dict[str, Any], props: dict[str, Any]) -> None:
+        """Receives ``dash.set_props`` calls (through Dash's ``ProxySetProps``).
+
+        One entry per component, its props merged, the latest last: a poll
+        applies what came after the last it saw, and a job that updates a
+        figure 200 times keeps one figure in its status, not 200.
+        """
         self._check()
         with self._lock:
             self._ensure_open()
-            self.status["seq"] += 1
-            self.status["props"].append([self.status["seq"], component_id, props])
-            self.write()
+            seq = self.status["seq"] + 1
+            earlier: dict[str, Any] = {}
+            entries = []
+            for entry in self.status["props"]:
+                if entry[1] == component_id:
+                    earlier = entry[2]
+                else:
+                    entries.append(entry)
+            entries.append([seq, component_id, {**earlier, **props}])
+            self._commit({**self.status, "seq": seq, "props": entries}, "set_props")
+
+    def _commit(self, status: dict[str, Any], call: str) -> None:
+        """Write ``status`` and make it the job's; one that cannot be written leaves the last one.
+
+        So a value that is not JSON fails the ``call`` that passed it, and
+        the job's error can still be recorded.
+        """
+        try:
+            self.records.write_status(self.key, status)
+        except TypeError as error:
+            raise TypeError(f"{call} was given a value that is not JSON: {error}") from None
+        self.status = status
 
     def _ensure_open(self) -> None:
         if self.finished:
