@@ -243,6 +243,31 @@ def test_invoke_raw_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert json.loads(out)["body"] == '{"status":"ok"}'
 
 
+def test_invoke_json_exits_1_where_aws_would_not_deliver(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = write_event(tmp_path, http_event("/Prod/boom"))
+    status, out, _ = run_invoke(capsys, "local_app:build_app", event, "--json")
+    assert status == 1
+    assert json.loads(out)["statusCode"] == 500
+
+
+def test_invoke_a_handler_that_raises_shows_its_traceback_and_the_front_door_s_answer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = write_event(tmp_path, http_event("/Prod/"))
+    status, out, err = run_invoke(capsys, "local_app:failing_handler", event)
+    assert status == 1
+    assert "Traceback" in err and "the hand-written handler failed" in err
+    assert "the handler raised RuntimeError; REST API (payload 1.0)" in out and "answers 502" in out
+
+
+def test_invoke_a_payload_2_0_handler_may_return_a_plain_value(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run_invoke(capsys, "local_app:value_handler", "--payload", "v2", "--path", "/x")
+    assert status == 0
+    assert "status: 200" in out and '"just a string"' in out
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

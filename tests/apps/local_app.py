@@ -117,4 +117,14 @@ def plain_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     }
 
 
+def failing_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A hand-written handler that raises: Lambda fails the invocation."""
+    raise RuntimeError("the hand-written handler failed")
+
+
+def value_handler(event: dict[str, Any], context: Any) -> str:
+    """Returns a plain value, which payload 2.0 delivers as a 200 JSON body."""
+    return "just a string"
+
+
 NOT_A_BUILDER = 42

@@ -12,11 +12,12 @@ import argparse
 import gzip
 import json
 import sys
+import traceback
 import zlib
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from ..encoding import is_text
 from .events import (
@@ -147,28 +148,48 @@ def invoke(
         raw = handler(event, context)
     except UnsupportedEventError as error:
         raise ServeError(str(error)) from None
+    except Exception as error:
+        # The traceback first, as Lambda logs it; then what the caller would get.
+        traceback.print_exc()
+        front = f"{door.description} answers 502" if door is not None else "the invocation fails"
+        print(f"response: none, the handler raised {type(error).__name__}; {front}")
+        return 1
     try:
         serialized = json.dumps(raw)
     except (TypeError, ValueError) as error:
         print(f"response: not JSON-serializable ({error}); Lambda would fail the invocation")
         return 1
-    if as_json:
-        print(serialized)
-        return 0
     if door is None:
-        print("event: not an HTTP request (a warm-up ping?)")
-        print(f"response: {json.dumps(raw, indent=2)}")
+        print(
+            serialized
+            if as_json
+            else f"event: not an HTTP request (a warm-up ping?)\nresponse: {json.dumps(raw, indent=2)}"
+        )
         return 0
     try:
         response = decode_response(raw, door)
     except MalformedResponseError as error:
-        print(f"response: malformed for {door.description}: {error}; AWS would answer 502")
+        if as_json:
+            print(serialized)
+        print(
+            f"response: malformed for {door.description}: {error}; AWS would answer 502",
+            file=_report(as_json),
+        )
         return 1
+    size = len(serialized.encode("utf-8"))
+    if as_json:
+        print(serialized)
+        return 1 if size > door.response_limit or response.status >= 500 else 0
     line = request.describe() if request is not None else describe_event(event)
     print(f"event: {door.description}, {line}")
     _print_response(response, raw, full=full)
-    too_large = _report_size(len(serialized.encode("utf-8")), door)
+    too_large = _report_size(size, door)
     return 1 if too_large or response.status >= 500 else 0
+
+
+def _report(as_json: bool) -> TextIO:
+    """Where the report goes: standard error when standard output carries the JSON."""
+    return sys.stderr if as_json else sys.stdout
 
 
 def _report_size(size: int, door: FrontDoor) -> bool:
@@ -216,7 +237,7 @@ def _print_response(response: LocalResponse, raw: dict[str, Any], *, full: bool)
     wire = len(response.body)
     body, how = _readable_body(response)
     notes = []
-    if raw.get("isBase64Encoded"):
+    if isinstance(raw, dict) and raw.get("isBase64Encoded"):
         notes.append("base64 in the response")
     if how:
         notes.append(f"{how}-decoded from {wire:,} bytes")
