@@ -54,10 +54,11 @@ def test_serve_flags_reach_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "serve", recording(seen))
     argv = [
         "serve", "--app-dir", "frontend", "dash_app:build_app", "--payload", "v2", "--stage", "Prod",
-        "--host", "0.0.0.0", "--port", "9000", "--no-reload",
+        "--host", "0.0.0.0", "--port", "9000", "--no-reload", "--gateway-timeout", "0",
     ]  # fmt: skip
     assert cli.main(argv) == 0
     (options,) = seen
+    assert options.gateway_timeout_s is None  # 0: off, for a debugger
     assert options.spec == "dash_app:build_app"
     assert options.app_dir == "frontend"
     assert options.front_door == FrontDoor("v2", stage="Prod")
@@ -72,6 +73,20 @@ def test_serve_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert options.front_door == FrontDoor("v1")
     assert options.app_dir is None
     assert (options.host, options.port, options.reload) == ("127.0.0.1", 8050, True)
+    assert options.gateway_timeout_s == 29.0  # API Gateway's 504, as on AWS
+
+
+def test_the_served_gateway_answers_504_past_the_gateway_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    from werkzeug.test import Client
+
+    from dash_lambda.local.server import build_gateway
+
+    monkeypatch.syspath_prepend(str(APPS))
+    # build_gateway installs its thread invoker for background jobs: restored after the test.
+    monkeypatch.setattr("dash_lambda.background.invokers._default", None)
+    options = ServeOptions("local_app:slow_handler", FrontDoor("v1", stage="Prod"), gateway_timeout_s=0.2)
+    response = Client(build_gateway(options, 8050)).get("/Prod/")
+    assert (response.status_code, response.get_json()) == (504, {"message": "Endpoint request timed out"})
 
 
 def test_serve_static_dir_reaches_the_server(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import os
+import time
 from typing import Any
 
 import dash
@@ -120,6 +121,18 @@ def plain_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def failing_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """A hand-written handler that raises: Lambda fails the invocation."""
     raise RuntimeError("the hand-written handler failed")
+
+
+def slow_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Answers after half a second, past a short gateway timeout, once its self-check is done."""
+    if event.get("requestContext", {}).get("identity", {}).get("userAgent") != "dash-lambda":
+        time.sleep(0.5)
+    return {
+        "statusCode": 200,
+        "headers": {"Content-Type": "text/plain"},
+        "body": "slow",
+        "isBase64Encoded": False,
+    }
 
 
 def value_handler(event: dict[str, Any], context: Any) -> str:

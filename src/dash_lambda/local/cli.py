@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .events import PAYLOADS, FrontDoor
+from .gateway import API_GATEWAY_TIMEOUT_S
 from .invoke import invoke, invoke_request
 from .server import ServeOptions, serve
 from .targets import ServeError, describe_exception, load_attribute
@@ -61,6 +62,17 @@ def _add_serve_command(commands: Any) -> None:
         dest="reload",
         action="store_false",
         help="do not restart when a Python file under --app-dir (or the library) changes",
+    )
+    serve_parser.add_argument(
+        "--gateway-timeout",
+        type=float,
+        default=API_GATEWAY_TIMEOUT_S,
+        metavar="SECONDS",
+        help=(
+            "answer 504, as API Gateway does, for a request the handler took longer than this on "
+            "(REST and HTTP APIs; 0 turns it off, e.g. to step through a callback in a debugger; "
+            "default: %(default)g)"
+        ),
     )
     serve_parser.add_argument(
         "--static",
@@ -248,6 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 port=args.port,
                 reload=args.reload,
                 static_dir=args.static_dir,
+                gateway_timeout_s=args.gateway_timeout or None,
             )
             return serve(options)
         request = invoke_request(parser, args, door)

@@ -27,7 +27,7 @@ from werkzeug.serving import is_running_from_reloader, make_server, run_simple
 
 from ..background.invokers import ThreadInvoker, set_default_invoker
 from .events import FrontDoor, LocalContext, LocalRequest
-from .gateway import LocalGateway
+from .gateway import API_GATEWAY_TIMEOUT_S, LocalGateway
 from .targets import ServeError, describe_exception, load_target, make_handler, resolve_app_dir
 from .wsgi import NOTE_KEY, RequestHandler, StartResponse, WSGIApp, WSGIEnviron
 
@@ -48,6 +48,8 @@ class ServeOptions:
     reload: bool = True
     #: An ``export-static`` directory served as a CDN would (see :mod:`dash_lambda.local.cdn`).
     static_dir: str | None = None
+    #: API Gateway's 504 after this many seconds (``None``: a warning only).
+    gateway_timeout_s: float | None = API_GATEWAY_TIMEOUT_S
 
 
 def serve(options: ServeOptions) -> int:
@@ -172,7 +174,7 @@ def build_gateway(options: ServeOptions, port: int) -> LocalGateway:
     # Background-callback jobs go through the same handler on threads of
     # their own, as Lambda would run them in other sandboxes.
     set_default_invoker(ThreadInvoker(handler, context_factory=lambda: LocalContext(timeout_seconds=900)))
-    gateway = LocalGateway(handler, options.front_door)
+    gateway = LocalGateway(handler, options.front_door, gateway_timeout_s=options.gateway_timeout_s)
     self_check(gateway, options.spec, options.host, port)
     return gateway
 
