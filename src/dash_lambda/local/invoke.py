@@ -141,11 +141,10 @@ def invoke(
         raise ServeError("give an EVENT file or --path")
     target = load_target(spec, app_dir)
     handler = make_handler(target)
-    context = LocalContext()
     from ..errors import UnsupportedEventError
 
     try:
-        raw = handler(event, context)
+        raw = handler(event, LocalContext())
     except UnsupportedEventError as error:
         raise ServeError(str(error)) from None
     except Exception as error:
@@ -159,28 +158,29 @@ def invoke(
     except (TypeError, ValueError) as error:
         print(f"response: not JSON-serializable ({error}); Lambda would fail the invocation")
         return 1
+    if as_json:
+        print(serialized)
     if door is None:
-        print(
-            serialized
-            if as_json
-            else f"event: not an HTTP request (a warm-up ping?)\nresponse: {json.dumps(raw, indent=2)}"
-        )
+        if not as_json:
+            print("event: not an HTTP request (a warm-up ping?)")
+            print(f"response: {json.dumps(raw, indent=2)}")
         return 0
+    line = request.describe() if request is not None else describe_event(event)
+    return _report_delivery(raw, len(serialized.encode("utf-8")), door, line, full=full, as_json=as_json)
+
+
+def _report_delivery(raw: Any, size: int, door: FrontDoor, line: str, *, full: bool, as_json: bool) -> int:
+    """What ``door`` delivers for the handler's ``raw`` answer (``as_json``: only its verdict, on stderr)."""
     try:
         response = decode_response(raw, door)
     except MalformedResponseError as error:
-        if as_json:
-            print(serialized)
         print(
             f"response: malformed for {door.description}: {error}; AWS would answer 502",
             file=_report(as_json),
         )
         return 1
-    size = len(serialized.encode("utf-8"))
     if as_json:
-        print(serialized)
         return 1 if size > door.response_limit or response.status >= 500 else 0
-    line = request.describe() if request is not None else describe_event(event)
     print(f"event: {door.description}, {line}")
     _print_response(response, raw, full=full)
     too_large = _report_size(size, door)
