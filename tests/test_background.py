@@ -368,7 +368,8 @@ def test_a_job_whose_invocation_never_starts_fails_its_poll_and_never_runs_later
     assert answer["state"] == "skipped"
 
 
-def test_a_job_whose_invocation_died_fails_its_poll(s3: Any) -> None:
+def killed_job(s3: Any, deadline: float) -> Job:
+    """A started job whose invocation Lambda killed mid-run (out of memory): "running" until ``deadline``."""
     deployment, page = deployment_page(s3)
     deployment.deliver = False
     job = page.start(RUN, RUN_INPUTS, run_state(steps=1, delay=0))
@@ -376,10 +377,12 @@ def test_a_job_whose_invocation_died_fails_its_poll(s3: Any) -> None:
     records = JobRecords(deployment.store())
     status = records.status(key)
     assert status is not None
-    # What an invocation leaves when Lambda kills it mid-run (out of memory): "running", deadline passed.
-    records.write_status(
-        key, {**status, "state": "running", "deadline": time.time() - 60, "request_id": "dead-1"}
-    )
+    records.write_status(key, {**status, "state": "running", "deadline": deadline, "request_id": "dead-1"})
+    return job
+
+
+def test_a_job_whose_invocation_died_fails_its_poll(s3: Any) -> None:
+    job = killed_job(s3, deadline=time.time() - 60)
 
     final = job.poll_until_done()
 
@@ -426,23 +429,8 @@ class SlowCancelReads:
 
 def test_a_poll_reads_the_clock_once_so_a_dead_job_never_ends_in_silence(s3: Any) -> None:
     """``get_result`` and ``job_running`` agree on the deadline even when it passes between them."""
-    deployment, page = deployment_page(SlowCancelReads(s3))
-    deployment.deliver = False
-    job = page.start(RUN, RUN_INPUTS, run_state(steps=1, delay=0))
-    key = job.handles["cacheKey"].split("~")[0]
-    records = JobRecords(deployment.store())
-    status = records.status(key)
-    assert status is not None
-    # An invocation Lambda killed, its deadline and grace about to pass during the poll's slow read.
-    records.write_status(
-        key,
-        {
-            **status,
-            "state": "running",
-            "deadline": time.time() - DEADLINE_GRACE_SECONDS + 0.5,
-            "request_id": "dead-1",
-        },
-    )
+    # The deadline and its grace pass during the poll's slow read of the cancel document.
+    job = killed_job(SlowCancelReads(s3), deadline=time.time() - DEADLINE_GRACE_SECONDS + 0.5)
 
     first = job.poll()
 
