@@ -148,7 +148,7 @@ def _check_arguments(**arguments: tuple[object, type | tuple[type, ...], str]) -
     for option, (value, kinds, wanted) in arguments.items():
         if isinstance(value, Unset):
             continue
-        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in _as_tuple(kinds)):
+        if not isinstance(value, kinds) or (isinstance(value, bool) and kinds is not bool):
             raise ConfigError(f"{option} must be {wanted}, got {value!r}")
 
 
@@ -159,10 +159,6 @@ def _list_of_prefixes(value: object) -> tuple[str, ...]:
         if all(isinstance(item, str) for item in items):
             return items
     raise ConfigError(f"prefixes must be a list of prefixes such as ['/Prod/'], got {value!r}")
-
-
-def _as_tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
-    return kinds if isinstance(kinds, tuple) else (kinds,)
 
 
 class _Environment:

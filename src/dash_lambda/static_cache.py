@@ -70,7 +70,7 @@ import threading
 import time
 from base64 import b64encode
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
 from . import http_cache
@@ -551,19 +551,14 @@ def _updated(stored: Headers, fresh: Headers) -> Headers:
         for key, value in stored
         if key.lower() not in replace and not key.lower().startswith("access-control-")
     ]
-    varied = _vary_tokens(stored)
-    added = [
-        (key, value)
-        for key, value in fresh
-        if key.lower() == "vary" and not _vary_tokens([(key, value)]) <= varied
-    ]
+    varied = _tokens(value for key, value in stored if key.lower() == "vary")
+    added = [(key, value) for key, value in fresh if key.lower() == "vary" and not _tokens([value]) <= varied]
     return kept + added + [(key, value) for key, value in fresh if key.lower() in replace]
 
 
-def _vary_tokens(headers: Headers) -> set[str]:
-    return {
-        token.strip().lower() for key, value in headers if key.lower() == "vary" for token in value.split(",")
-    }
+def _tokens(values: Iterable[str]) -> set[str]:
+    """The lower-case tokens of comma-separated header values (``Vary``)."""
+    return {token.strip().lower() for value in values for token in value.split(",")}
 
 
 def exact_query(door: str, event: Mapping[str, Any]) -> Hashable:

@@ -337,7 +337,7 @@ class _Reporter:
         """
         try:
             self.records.write_status(self.key, status)
-        except TypeError as error:
+        except (TypeError, ValueError) as error:  # not JSON: an object, a circular reference
             raise TypeError(f"{call} was given a value that is not JSON: {error}") from None
         self.status = status
 
